@@ -1,0 +1,208 @@
+import { Connection, connectSocket } from './connection';
+import { abortReason, FastCGIClientError, timeoutError } from './errors';
+import { Exchange } from './exchange';
+import { queryValues } from './management';
+import { buildParams } from './params-builder';
+import { encodeParamValues } from './params-encoder';
+import { Pool } from './pool';
+import { type FetchInit, type PreparedRequest, prepareRequest } from './request-body';
+import { type FastCGITarget, parseTarget } from './target';
+
+export interface ClientOptions {
+  /** Most connections open at once; further requests wait for one. Default 8. */
+  poolSize?: number;
+  /** Milliseconds to establish a connection before failing with a TimeoutError. Default: no limit. */
+  connectTimeout?: number;
+  /**
+   * Milliseconds from the fetch() call until the response head has arrived (waiting for a pooled
+   * connection, connecting and the backend's work included). On expiry the request rejects with a
+   * TimeoutError and its connection is destroyed. Default: no limit.
+   */
+  timeout?: number;
+  /** CGI params added to (or overriding) every request. */
+  params?: Record<string, string>;
+  /** DOCUMENT_ROOT; with no scriptFilename, SCRIPT_FILENAME becomes documentRoot + the URL path. */
+  documentRoot?: string;
+  /** SCRIPT_FILENAME for every request, or a function of the request URL. */
+  scriptFilename?: string | ((url: URL) => string);
+  /** REMOTE_ADDR sent to the backend. Default '127.0.0.1'. */
+  remoteAddress?: string;
+  /** REMOTE_PORT sent to the backend. Default: not sent. */
+  remotePort?: number;
+  /** SERVER_SOFTWARE sent to the backend. Default 'fcgi-client'. */
+  serverSoftware?: string;
+  /** Ask the backend to keep connections open (FCGI_KEEP_CONN) and pool them. Default true. */
+  keepConn?: boolean;
+  /** Called with each piece of STDERR text as it arrives. The text is also kept: see readStderr(). */
+  onStderr?: (text: string, request: Request) => void;
+  /** Largest response head accepted, in bytes. Default 65536. */
+  maxHeadBytes?: number;
+  /** Milliseconds to wait for END_REQUEST after sending ABORT_REQUEST before closing. Default 1000. */
+  abortGraceMs?: number;
+}
+
+export interface FcgiClient {
+  /** Sends a request to the backend as a FastCGI RESPONDER request and resolves with its response. */
+  fetch(input: Request | string | URL, init?: FetchInit): Promise<Response>;
+  /** Asks the backend for FastCGI management values (FCGI_MAX_CONNS, FCGI_MAX_REQS, FCGI_MPXS_CONNS). */
+  getValues(names?: string[]): Promise<Record<string, string>>;
+  /**
+   * Stops accepting requests and closes idle connections at once. Requests already started (or queued)
+   * finish normally; the promise resolves when the last connection has closed. A response body that is
+   * never read or cancelled keeps its connection, and close() waiting.
+   */
+  close(): Promise<void>;
+}
+
+const DEFAULT_POOL_SIZE = 8;
+const DEFAULT_ABORT_GRACE_MS = 1000;
+
+class Client implements FcgiClient {
+  readonly #target: FastCGITarget;
+  readonly #options: ClientOptions;
+  readonly #pool: Pool<Connection>;
+  readonly #keepConn: boolean;
+  #closing: Promise<void> | undefined;
+
+  constructor(target: string, options: ClientOptions) {
+    this.#target = parseTarget(target);
+    this.#options = options;
+    this.#keepConn = options.keepConn ?? true;
+    // Without KEEP_CONN the backend closes after each request, so the pool only bounds concurrency.
+    this.#pool = new Pool(options.poolSize ?? DEFAULT_POOL_SIZE, () => this.#connect());
+  }
+
+  async fetch(input: Request | string | URL, init?: FetchInit): Promise<Response> {
+    if (this.#closing) throw new FastCGIClientError('CLIENT_CLOSED', 'The FastCGI client is closed');
+    const prepared = await prepareRequest(input, init);
+    const signal = prepared.request.signal;
+    if (signal.aborted) throw abortReason(signal);
+    const params = encodeParamValues(
+      buildParams(prepared.request, prepared.url, {
+        contentLength: prepared.contentLength,
+        documentRoot: this.#options.documentRoot,
+        scriptFilename: this.#options.scriptFilename,
+        remoteAddress: this.#options.remoteAddress,
+        remotePort: this.#options.remotePort,
+        serverSoftware: this.#options.serverSoftware,
+        overrides: [this.#options.params, init?.params],
+      }),
+    );
+    return this.#withDeadline(signal, (deadline) => this.#send(prepared, params, deadline));
+  }
+
+  getValues(names?: string[]): Promise<Record<string, string>> {
+    if (this.#closing)
+      return Promise.reject(new FastCGIClientError('CLIENT_CLOSED', 'The FastCGI client is closed'));
+    return queryValues(this.#target, names, {
+      connectTimeout: this.#options.connectTimeout,
+      timeout: this.#options.timeout,
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#pool.close();
+    return this.#closing;
+  }
+
+  /**
+   * Runs `send` with a signal that aborts on the caller's signal or when `timeout` expires first,
+   * and rejects with the right reason either way.
+   */
+  async #withDeadline(
+    signal: AbortSignal,
+    send: (deadline: AbortSignal) => Promise<Response>,
+  ): Promise<Response> {
+    const timeout = this.#options.timeout;
+    if (timeout === undefined || timeout <= 0) return send(signal);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(
+      () => controller.abort(timeoutError(`The FastCGI backend sent no response within ${timeout} ms`)),
+      timeout,
+    );
+    try {
+      return await send(controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Sends the request on a pooled connection. When a reused connection turns out to be closed before
+   * any response byte arrived (the server's idle timeout racing us), the request is sent again on
+   * another connection, provided its body can be sent again.
+   */
+  async #send(prepared: PreparedRequest, params: Uint8Array, deadline: AbortSignal): Promise<Response> {
+    const userSignal = prepared.request.signal;
+    for (;;) {
+      const lease = await this.#pool.acquire(deadline);
+      if (deadline.aborted) {
+        this.#pool.release(lease.connection);
+        throw abortReason(deadline);
+      }
+      const exchange = new Exchange(lease.connection, {
+        request: prepared.request,
+        params,
+        body: prepared.body,
+        keepConn: this.#keepConn,
+        abortGraceMs: this.#options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS,
+        maxHeadBytes: this.#options.maxHeadBytes,
+        onStderr: this.#stderrListener(prepared.request),
+      });
+      // A timeout destroys the connection; the caller's abort tells the backend with ABORT_REQUEST.
+      const onDeadline = () => {
+        const reason = abortReason(deadline);
+        if (reason instanceof DOMException && reason.name === 'TimeoutError' && !userSignal.aborted) {
+          exchange.fail(reason);
+        } else {
+          exchange.abort(reason);
+        }
+      };
+      const onUserAbort = () => exchange.abort(abortReason(userSignal));
+      deadline.addEventListener('abort', onDeadline, { once: true });
+      exchange.finished.then(() => {
+        userSignal.removeEventListener('abort', onUserAbort);
+        this.#pool.release(lease.connection);
+      });
+      exchange.start();
+      try {
+        const response = await exchange.response;
+        deadline.removeEventListener('abort', onDeadline);
+        // The head is in: from now on only the caller's signal matters (it errors the body).
+        if (!exchange.ended) userSignal.addEventListener('abort', onUserAbort, { once: true });
+        return response;
+      } catch (error) {
+        deadline.removeEventListener('abort', onDeadline);
+        const staleConnection =
+          lease.reused &&
+          !exchange.receivedAny &&
+          exchange.replayable &&
+          error instanceof FastCGIClientError &&
+          error.code === 'CONNECTION_CLOSED';
+        if (!staleConnection || deadline.aborted) throw error;
+      }
+    }
+  }
+
+  #stderrListener(request: Request): ((text: string) => void) | undefined {
+    const onStderr = this.#options.onStderr;
+    return onStderr ? (text) => onStderr(text, request) : undefined;
+  }
+
+  async #connect(): Promise<Connection> {
+    const socket = await connectSocket(this.#target, { connectTimeout: this.#options.connectTimeout });
+    const connection = new Connection(socket, this.#target);
+    connection.onClose = () => this.#pool.discard(connection);
+    return connection;
+  }
+}
+
+/**
+ * Creates a FastCGI client for a backend such as php-fpm or an @fcgi/responder app. `target` is
+ * 'unix:/path', '/path', 'host:port', 'tcp://host:port' or '[::1]:port'.
+ */
+export function createClient(target: string, options: ClientOptions = {}): FcgiClient {
+  return new Client(target, options);
+}

@@ -1,0 +1,216 @@
+import { createConnection, type Socket } from 'node:net';
+import { type FcgiRecord, RecordDecoder } from '@fcgi/protocol';
+import { abortReason, FastCGIClientError, timeoutError } from './errors';
+import { describeTarget, type FastCGITarget } from './target';
+
+/** Receives the records and the fate of one connection while a request (or management query) owns it. */
+export interface RecordSink {
+  onRecord(record: FcgiRecord): void;
+  /** The connection is gone: closed by the peer, failed, or the bytes could not be decoded. */
+  onConnectionLost(error: FastCGIClientError): void;
+}
+
+export interface ConnectOptions {
+  connectTimeout?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+const MAX_REQUEST_ID = 0xffff;
+
+/** Opens a socket to the target; rejects with CONNECT_FAILED, a TimeoutError or the signal's reason. */
+export function connectSocket(target: FastCGITarget, options: ConnectOptions = {}): Promise<Socket> {
+  const { connectTimeout, signal } = options;
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<Socket>((resolve, reject) => {
+    const socket =
+      target.kind === 'unix'
+        ? createConnection({ path: target.path })
+        : createConnection({ host: target.host, port: target.port });
+    let timer: NodeJS.Timeout | undefined;
+    const cleanup = () => {
+      if (timer) clearTimeout(timer);
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (error: unknown) => {
+      cleanup();
+      socket.destroy();
+      reject(error);
+    };
+    const onConnect = () => {
+      cleanup();
+      if (target.kind === 'tcp') socket.setNoDelay(true);
+      resolve(socket);
+    };
+    const onError = (error: Error) =>
+      fail(
+        new FastCGIClientError(
+          'CONNECT_FAILED',
+          `Cannot connect to the FastCGI backend at ${describeTarget(target)}: ${error.message}`,
+          { cause: error },
+        ),
+      );
+    const onAbort = () => fail(abortReason(signal!));
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (connectTimeout !== undefined && connectTimeout > 0) {
+      timer = setTimeout(
+        () =>
+          fail(
+            timeoutError(
+              `Connecting to the FastCGI backend at ${describeTarget(target)} took over ${connectTimeout} ms`,
+            ),
+          ),
+        connectTimeout,
+      );
+    }
+  });
+}
+
+/**
+ * One socket to a backend: decodes its records and hands them to whichever request owns it. Between
+ * requests it only watches for the server closing it, so the pool can drop it.
+ */
+export class Connection {
+  readonly target: FastCGITarget;
+  readonly #socket: Socket;
+  readonly #decoder = new RecordDecoder();
+  #sink: RecordSink | undefined;
+  #closed = false;
+  #lastRequestId = 0;
+  /** False once a request left the connection in a state where another request must not follow. */
+  #healthy = true;
+  /** Called once when the socket closes, whoever closed it. */
+  onClose: (() => void) | undefined;
+
+  constructor(socket: Socket, target: FastCGITarget) {
+    this.#socket = socket;
+    this.target = target;
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error) => this.#lose(this.#lostError(error)));
+    socket.on('close', () => {
+      this.#lose(this.#lostError());
+      this.onClose?.();
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get busy(): boolean {
+    return this.#sink !== undefined;
+  }
+
+  get reusable(): boolean {
+    return this.#healthy && !this.#closed && this.#sink === undefined && !this.#socket.destroyed;
+  }
+
+  /** A request id not used by the previous request, so stray records of an old request never match. */
+  nextRequestId(): number {
+    this.#lastRequestId = this.#lastRequestId >= MAX_REQUEST_ID ? 1 : this.#lastRequestId + 1;
+    return this.#lastRequestId;
+  }
+
+  attach(sink: RecordSink): void {
+    this.#sink = sink;
+  }
+
+  /** Ends a request's ownership; `reusable: false` makes the pool destroy the connection. */
+  detach(sink: RecordSink, reusable: boolean): void {
+    if (this.#sink !== sink) return;
+    this.#sink = undefined;
+    if (!reusable) this.#healthy = false;
+    // A paused socket would never report the server closing the idle connection.
+    this.#socket.resume();
+  }
+
+  /** Writes records in one batch; false means the socket buffer is full (wait for drain()). */
+  write(chunks: readonly Uint8Array[]): boolean {
+    if (this.#closed || this.#socket.destroyed) return false;
+    let flowing = true;
+    if (chunks.length > 1) this.#socket.cork();
+    for (const chunk of chunks) flowing = this.#socket.write(chunk);
+    if (chunks.length > 1) this.#socket.uncork();
+    return flowing && this.#socket.writableLength < this.#socket.writableHighWaterMark;
+  }
+
+  /** Resolves when the socket can take more data; rejects when it closes first. */
+  drain(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#lostError());
+    return new Promise<void>((resolve, reject) => {
+      const onDrain = () => {
+        this.#socket.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        this.#socket.off('drain', onDrain);
+        reject(this.#lostError());
+      };
+      this.#socket.once('drain', onDrain);
+      this.#socket.once('close', onClose);
+    });
+  }
+
+  /** Stops reading from the socket (the response body's consumer is behind). */
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    if (!this.#closed) this.#socket.resume();
+  }
+
+  destroy(): void {
+    this.#healthy = false;
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    let records: FcgiRecord[];
+    try {
+      // A plain Uint8Array view (no copy): body chunks handed to users should not be Buffers.
+      records = this.#decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    } catch (error) {
+      this.#lose(
+        new FastCGIClientError(
+          'MALFORMED_RESPONSE',
+          `The FastCGI backend at ${describeTarget(this.target)} sent bytes that are not FastCGI records: ${(error as Error).message}`,
+          { cause: error },
+        ),
+      );
+      this.destroy();
+      return;
+    }
+    for (const record of records) {
+      if (this.#closed) return;
+      if (this.#sink) {
+        this.#sink.onRecord(record);
+      } else {
+        // Nobody asked: a server talking out of turn cannot be trusted with the next request.
+        this.destroy();
+        return;
+      }
+    }
+  }
+
+  #lose(error: FastCGIClientError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#healthy = false;
+    const sink = this.#sink;
+    this.#sink = undefined;
+    sink?.onConnectionLost(error);
+  }
+
+  #lostError(cause?: Error): FastCGIClientError {
+    return new FastCGIClientError(
+      'CONNECTION_CLOSED',
+      `The connection to the FastCGI backend at ${describeTarget(this.target)} closed before the response ended` +
+        (cause ? `: ${cause.message}` : ''),
+      cause ? { cause } : undefined,
+    );
+  }
+}

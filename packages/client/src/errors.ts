@@ -1,0 +1,65 @@
+import { ProtocolStatus } from '@fcgi/protocol';
+
+/** Machine-readable reason carried by every {@link FastCGIClientError}. */
+export type FastCGIClientErrorCode =
+  /** The target string is not one of the accepted forms. */
+  | 'INVALID_TARGET'
+  /** Connecting to the backend failed (refused, no such socket, ...); `cause` has the system error. */
+  | 'CONNECT_FAILED'
+  /** The connection closed or failed before the request's END_REQUEST arrived. */
+  | 'CONNECTION_CLOSED'
+  /** The backend ended the request without sending a response head on STDOUT. */
+  | 'EMPTY_RESPONSE'
+  /** The backend's STDOUT or records could not be understood. */
+  | 'MALFORMED_RESPONSE'
+  /** The backend answered a management record with UNKNOWN_TYPE. */
+  | 'UNKNOWN_TYPE'
+  /** The client was closed; no new request is accepted. */
+  | 'CLIENT_CLOSED';
+
+/** Every failure of the client that is not a timeout, an abort or a protocol status. */
+export class FastCGIClientError extends Error {
+  override readonly name = 'FastCGIClientError';
+  readonly code: FastCGIClientErrorCode;
+  /** STDERR text the backend sent for this request before it failed, if any. */
+  stderr = '';
+
+  constructor(code: FastCGIClientErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+const STATUS_MESSAGES: Record<number, string> = {
+  [ProtocolStatus.CantMpxConn]:
+    'the backend cannot multiplex requests on one connection (FCGI_CANT_MPX_CONN)',
+  [ProtocolStatus.Overloaded]: 'the backend is overloaded and refused the request (FCGI_OVERLOADED)',
+  [ProtocolStatus.UnknownRole]: 'the backend does not support the requested role (FCGI_UNKNOWN_ROLE)',
+};
+
+/** The backend ended the request with a protocolStatus other than FCGI_REQUEST_COMPLETE. */
+export class FastCGIStatusError extends Error {
+  override readonly name = 'FastCGIStatusError';
+  readonly protocolStatus: number;
+  readonly appStatus: number;
+  /** STDERR text the backend sent for this request, if any. */
+  stderr = '';
+
+  constructor(protocolStatus: number, appStatus = 0) {
+    super(
+      `FastCGI request rejected: ${STATUS_MESSAGES[protocolStatus] ?? `unknown protocolStatus ${protocolStatus}`}`,
+    );
+    this.protocolStatus = protocolStatus;
+    this.appStatus = appStatus;
+  }
+}
+
+/** The error a `timeout` or `connectTimeout` rejects with, shaped like AbortSignal.timeout()'s reason. */
+export function timeoutError(message: string): DOMException {
+  return new DOMException(message, 'TimeoutError');
+}
+
+/** What an aborted signal rejects with: its reason, or an AbortError when it has none. */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}

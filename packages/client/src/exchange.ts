@@ -1,0 +1,353 @@
+import {
+  decodeEndRequestBody,
+  encodeBeginRequest,
+  encodeRecord,
+  encodeStreamEnd,
+  encodeStreamRecords,
+  type FcgiRecord,
+  KEEP_CONN,
+  ProtocolStatus,
+  RecordType,
+  type ResponseHead,
+  ResponseHeadParser,
+  Role,
+} from '@fcgi/protocol';
+import type { Connection, RecordSink } from './connection';
+import { FastCGIClientError, FastCGIStatusError } from './errors';
+import type { RequestBody } from './request-body';
+import { registerStderr, StderrCollector } from './stderr';
+
+export interface ExchangeInit {
+  readonly request: Request;
+  /** The encoded name/value pairs of the PARAMS stream. */
+  readonly params: Uint8Array;
+  readonly body: RequestBody;
+  readonly keepConn: boolean;
+  /** How long to wait for END_REQUEST after ABORT_REQUEST before dropping the connection. */
+  readonly abortGraceMs: number;
+  readonly maxHeadBytes?: number | undefined;
+  readonly onStderr?: ((text: string) => void) | undefined;
+}
+
+/** How far the response got: waiting for the head, streaming the body, or over. */
+type Phase = 'head' | 'body' | 'discard' | 'aborting' | 'done';
+
+/** Response body bytes buffered ahead of the reader before the socket stops being read. */
+const BODY_HIGH_WATER_MARK = 64 * 1024;
+/** Statuses whose responses never carry a body (Response refuses one). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+const END_REQUEST_BODY_LENGTH = 8;
+
+/**
+ * One request/response over one connection: writes BEGIN_REQUEST, PARAMS and STDIN (with backpressure),
+ * reads STDOUT into a Response whose body is fed only as fast as it is read, STDERR into a collector,
+ * and settles on END_REQUEST, an abort, a failure or the connection closing.
+ */
+export class Exchange implements RecordSink {
+  readonly #connection: Connection;
+  readonly #init: ExchangeInit;
+  readonly #requestId: number;
+  readonly #headParser: ResponseHeadParser;
+  readonly #stderr: StderrCollector;
+  #phase: Phase = 'head';
+  #receivedAny = false;
+  #stdoutBytes = 0;
+  #stdinComplete = false;
+  #stdinStarted = false;
+  #bodyReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #abortTimer: NodeJS.Timeout | undefined;
+  #resolveResponse!: (response: Response) => void;
+  #rejectResponse!: (error: unknown) => void;
+  #resolveFinished!: () => void;
+
+  /** Settles when the response head has arrived (or the request failed before it). */
+  readonly response: Promise<Response>;
+  /** Resolves once the connection has been handed back (reusable or not). */
+  readonly finished: Promise<void>;
+
+  constructor(connection: Connection, init: ExchangeInit) {
+    this.#connection = connection;
+    this.#init = init;
+    this.#requestId = connection.nextRequestId();
+    this.#headParser = new ResponseHeadParser(
+      init.maxHeadBytes === undefined ? undefined : { maxHeadBytes: init.maxHeadBytes },
+    );
+    this.#stderr = new StderrCollector(init.onStderr);
+    this.response = new Promise<Response>((resolve, reject) => {
+      this.#resolveResponse = resolve;
+      this.#rejectResponse = reject;
+    });
+    this.finished = new Promise<void>((resolve) => {
+      this.#resolveFinished = resolve;
+    });
+  }
+
+  /** True when no byte of a response arrived: the server never saw this request, or died first. */
+  get receivedAny(): boolean {
+    return this.#receivedAny;
+  }
+
+  /** True once END_REQUEST arrived or the request failed: the connection is no longer ours. */
+  get ended(): boolean {
+    return this.#phase === 'done';
+  }
+
+  /** True when sending this request again would send the same bytes (its body was not consumed). */
+  get replayable(): boolean {
+    return this.#init.body.kind !== 'stream' || !this.#stdinStarted;
+  }
+
+  start(): void {
+    this.#connection.attach(this);
+    const begin = encodeBeginRequest(this.#requestId, Role.Responder, this.#init.keepConn ? KEEP_CONN : 0);
+    const params = encodeStreamRecords(RecordType.Params, this.#requestId, this.#init.params, { end: true });
+    const body = this.#init.body;
+    if (body.kind === 'none') {
+      // The whole request in one write: begin, params, and an empty STDIN.
+      this.#connection.write([begin, ...params, encodeStreamEnd(RecordType.Stdin, this.#requestId)]);
+      this.#stdinComplete = true;
+      return;
+    }
+    const flowing = this.#connection.write([begin, ...params]);
+    void this.#sendBody(body, flowing);
+  }
+
+  /** Sends ABORT_REQUEST and rejects the response (or errors its body) with `reason`. */
+  abort(reason: unknown): void {
+    if (this.#phase === 'done' || this.#phase === 'aborting') return;
+    this.#failConsumer(reason);
+    this.#phase = 'aborting';
+    this.#stopBody(reason);
+    this.#connection.write([encodeRecord(RecordType.AbortRequest, this.#requestId)]);
+    this.#connection.resume();
+    // Wait a little for the backend's END_REQUEST so it can finish cleanly, but never for long.
+    this.#abortTimer = setTimeout(() => this.#connection.destroy(), this.#init.abortGraceMs);
+  }
+
+  /** Ends the request with `error` and destroys the connection (a timeout, a protocol violation). */
+  fail(error: unknown): void {
+    if (this.#phase === 'done') return;
+    this.#failConsumer(error);
+    this.#finish(false);
+    this.#connection.destroy();
+  }
+
+  onRecord(record: FcgiRecord): void {
+    // §3.3: records for a request id that is not active are ignored.
+    if (record.requestId !== this.#requestId || this.#phase === 'done') return;
+    this.#receivedAny = true;
+    switch (record.type) {
+      case RecordType.Stdout:
+        this.#onStdout(record.content);
+        return;
+      case RecordType.Stderr:
+        this.#stderr.push(record.content);
+        return;
+      case RecordType.EndRequest:
+        this.#onEndRequest(record.content);
+        return;
+      default:
+        this.fail(
+          new FastCGIClientError(
+            'MALFORMED_RESPONSE',
+            `The FastCGI backend sent a record of type ${record.type}, which a backend never sends for a request`,
+          ),
+        );
+    }
+  }
+
+  onConnectionLost(error: FastCGIClientError): void {
+    if (this.#phase === 'done') return;
+    if (this.#phase !== 'aborting') this.#failConsumer(error);
+    this.#finish(false);
+  }
+
+  #onStdout(content: Uint8Array): void {
+    if (content.length === 0) return;
+    this.#stdoutBytes += content.length;
+    if (this.#phase === 'body') {
+      this.#enqueue(content);
+      return;
+    }
+    if (this.#phase !== 'head') return; // discarding (HEAD, null-body status) or aborting
+    let parsed: { head: ResponseHead; body: Uint8Array } | null;
+    try {
+      parsed = this.#headParser.push(content);
+    } catch (error) {
+      this.fail(
+        new FastCGIClientError(
+          'MALFORMED_RESPONSE',
+          `The FastCGI backend sent an invalid response head: ${(error as Error).message}`,
+          { cause: error },
+        ),
+      );
+      return;
+    }
+    if (parsed) this.#onHead(parsed.head, parsed.body);
+  }
+
+  #onHead(head: ResponseHead, rest: Uint8Array): void {
+    const nullBody = this.#init.request.method === 'HEAD' || NULL_BODY_STATUSES.has(head.status);
+    let response: Response;
+    try {
+      const headers = new Headers();
+      for (const [name, value] of head.headers) headers.append(name, value);
+      const body = nullBody ? null : this.#createBody();
+      response = new Response(body, { status: head.status, statusText: head.statusText, headers });
+    } catch (error) {
+      this.fail(
+        new FastCGIClientError(
+          'MALFORMED_RESPONSE',
+          `The FastCGI backend's response head cannot be a Response: ${(error as Error).message}`,
+          { cause: error },
+        ),
+      );
+      return;
+    }
+    registerStderr(response, this.#stderr.done);
+    this.#phase = nullBody ? 'discard' : 'body';
+    if (!nullBody && rest.length > 0) this.#enqueue(rest);
+    this.#resolveResponse(response);
+  }
+
+  #createBody(): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#controller = controller;
+        },
+        pull: () => {
+          if (this.#phase === 'body') this.#connection.resume();
+        },
+        cancel: (reason) => {
+          this.#controller = undefined;
+          if (this.#phase === 'body') this.abort(reason);
+        },
+      },
+      { highWaterMark: BODY_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
+    );
+  }
+
+  #enqueue(chunk: Uint8Array): void {
+    const controller = this.#controller;
+    if (!controller) return;
+    controller.enqueue(chunk);
+    // The reader is behind: stop reading the socket until pull() asks for more.
+    if ((controller.desiredSize ?? 0) <= 0) this.#connection.pause();
+  }
+
+  #onEndRequest(content: Uint8Array): void {
+    if (content.length < END_REQUEST_BODY_LENGTH) {
+      this.fail(
+        new FastCGIClientError('MALFORMED_RESPONSE', 'The FastCGI backend sent a truncated END_REQUEST'),
+      );
+      return;
+    }
+    const { appStatus, protocolStatus } = decodeEndRequestBody(content);
+    // Unsent STDIN would reach the backend as stray records of the next request: php-fpm closes the
+    // connection on those, so only a request whose STDIN was sent completely leaves it reusable.
+    const reusable = this.#init.keepConn && this.#stdinComplete;
+    if (this.#phase === 'aborting') {
+      this.#finish(false);
+      return;
+    }
+    if (protocolStatus !== ProtocolStatus.RequestComplete) {
+      this.#failConsumer(this.#withStderr(new FastCGIStatusError(protocolStatus, appStatus)));
+    } else if (this.#phase === 'head') {
+      this.#failConsumer(
+        this.#withStderr(
+          this.#stdoutBytes === 0
+            ? new FastCGIClientError(
+                'EMPTY_RESPONSE',
+                `The FastCGI backend ended the request (appStatus ${appStatus}) without sending a response`,
+              )
+            : new FastCGIClientError(
+                'MALFORMED_RESPONSE',
+                'The FastCGI backend ended the request before the blank line that ends the response head',
+              ),
+        ),
+      );
+    } else if (this.#phase === 'body') {
+      this.#controller?.close();
+      this.#controller = undefined;
+    }
+    this.#finish(reusable);
+  }
+
+  /** Sends the request body as STDIN records, waiting for the socket to drain whenever it is full. */
+  async #sendBody(body: RequestBody, flowing: boolean): Promise<void> {
+    try {
+      if (body.kind === 'bytes') {
+        const parts = encodeStreamRecords(RecordType.Stdin, this.#requestId, body.bytes, { end: true });
+        for (let i = 0; i < parts.length; i += 2) {
+          if (!flowing) await this.#connection.drain();
+          if (this.#stdinStopped) return;
+          flowing = this.#connection.write(parts.slice(i, i + 2));
+        }
+        this.#stdinComplete = true;
+        return;
+      }
+      if (body.kind !== 'stream') return;
+      const reader = body.stream.getReader();
+      this.#bodyReader = reader;
+      this.#stdinStarted = true;
+      for (;;) {
+        if (!flowing) await this.#connection.drain();
+        if (this.#stdinStopped) return;
+        const { done, value } = await reader.read();
+        if (this.#stdinStopped) return;
+        if (done) {
+          this.#connection.write([encodeStreamEnd(RecordType.Stdin, this.#requestId)]);
+          this.#stdinComplete = true;
+          return;
+        }
+        if (!(value instanceof Uint8Array))
+          throw new TypeError('A request body stream must yield Uint8Array chunks');
+        if (value.byteLength > 0) {
+          flowing = this.#connection.write(encodeStreamRecords(RecordType.Stdin, this.#requestId, value));
+        }
+      }
+    } catch (error) {
+      // A closed connection is reported through onConnectionLost; anything else came from the body.
+      if (this.#stdinStopped || this.#connection.closed) return;
+      this.abort(error);
+    }
+  }
+
+  get #stdinStopped(): boolean {
+    return this.#phase === 'done' || this.#phase === 'aborting' || this.#connection.closed;
+  }
+
+  #stopBody(reason: unknown): void {
+    const reader = this.#bodyReader;
+    this.#bodyReader = undefined;
+    reader?.cancel(reason).catch(() => {});
+  }
+
+  #withStderr<E extends FastCGIClientError | FastCGIStatusError>(error: E): E {
+    error.stderr = this.#stderr.text;
+    return error;
+  }
+
+  /** Rejects the pending response, or errors the body stream the consumer is reading. */
+  #failConsumer(error: unknown): void {
+    if (this.#phase === 'head') {
+      if (error instanceof FastCGIClientError || error instanceof FastCGIStatusError) this.#withStderr(error);
+      this.#rejectResponse(error);
+    } else if (this.#controller) {
+      this.#controller.error(error);
+      this.#controller = undefined;
+    }
+  }
+
+  #finish(reusable: boolean): void {
+    if (this.#phase === 'done') return;
+    this.#phase = 'done';
+    if (this.#abortTimer) clearTimeout(this.#abortTimer);
+    this.#stopBody(new FastCGIClientError('CONNECTION_CLOSED', 'The FastCGI request ended'));
+    this.#stderr.end();
+    this.#connection.detach(this, reusable);
+    this.#resolveFinished();
+  }
+}

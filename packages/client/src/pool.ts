@@ -1,0 +1,186 @@
+import { FastCGIClientError } from './errors';
+
+/** What the pool needs from a connection. */
+export interface Poolable {
+  /** Whether the connection can carry another request (open, idle, and the last request ended cleanly). */
+  readonly reusable: boolean;
+  destroy(): void;
+}
+
+export interface Lease<T> {
+  readonly connection: T;
+  /** True when the connection already carried a request: the server may have closed it meanwhile. */
+  readonly reused: boolean;
+}
+
+interface Waiter<T> {
+  resolve(lease: Lease<T>): void;
+  reject(error: unknown): void;
+  detach(): void;
+}
+
+/**
+ * A bounded set of keep-alive connections. At most `size` connections exist at once (idle, busy or
+ * connecting); a request that finds none free waits in FIFO order. Idle connections are handed out
+ * most-recently-used first, so the least used ones are the ones a server's idle timeout closes.
+ */
+export class Pool<T extends Poolable> {
+  readonly #size: number;
+  readonly #create: () => Promise<T>;
+  readonly #all = new Set<T>();
+  readonly #idle: T[] = [];
+  readonly #waiters: Array<Waiter<T>> = [];
+  #pending = 0;
+  #closed = false;
+  #drained: (() => void) | undefined;
+
+  constructor(size: number, create: () => Promise<T>) {
+    if (!Number.isInteger(size) || size < 1) {
+      throw new RangeError(`poolSize must be a positive integer, got ${size}`);
+    }
+    this.#size = size;
+    this.#create = create;
+  }
+
+  /** Connections that exist right now, busy or idle (not counting ones still connecting). */
+  get size(): number {
+    return this.#all.size;
+  }
+
+  get idleCount(): number {
+    return this.#idle.length;
+  }
+
+  acquire(signal?: AbortSignal): Promise<Lease<T>> {
+    if (this.#closed) {
+      return Promise.reject(new FastCGIClientError('CLIENT_CLOSED', 'The FastCGI client is closed'));
+    }
+    const idle = this.#takeIdle();
+    if (idle) return Promise.resolve({ connection: idle, reused: true });
+    if (this.#all.size + this.#pending < this.#size) return this.#openUnlessAborted(signal);
+    return new Promise<Lease<T>>((resolve, reject) => {
+      const onAbort = () => {
+        this.#removeWaiter(waiter);
+        reject(signal?.reason ?? new DOMException('This operation was aborted', 'AbortError'));
+      };
+      const waiter: Waiter<T> = {
+        resolve,
+        reject,
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Gives a connection back after a request: kept when reusable, destroyed otherwise. */
+  release(connection: T): void {
+    if (!this.#all.has(connection)) return;
+    if (!connection.reusable) {
+      this.discard(connection);
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      waiter.detach();
+      waiter.resolve({ connection, reused: true });
+    } else if (this.#closed) {
+      this.discard(connection);
+    } else {
+      this.#idle.push(connection);
+    }
+  }
+
+  /** Forgets a connection (closed by the server, broken, or not reusable) and frees its slot. */
+  discard(connection: T): void {
+    if (!this.#all.delete(connection)) return;
+    const index = this.#idle.indexOf(connection);
+    if (index >= 0) this.#idle.splice(index, 1);
+    connection.destroy();
+    this.#serveWaiter();
+    this.#checkDrained();
+  }
+
+  /**
+   * Stops accepting requests and destroys idle connections. Requests already admitted (busy or queued)
+   * run to completion; the promise resolves once every connection is gone.
+   */
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const connection of this.#idle.splice(0)) this.discard(connection);
+    return new Promise<void>((resolve) => {
+      this.#drained = resolve;
+      this.#checkDrained();
+    });
+  }
+
+  #takeIdle(): T | undefined {
+    for (;;) {
+      const connection = this.#idle.pop();
+      if (connection === undefined) return undefined;
+      if (connection.reusable) return connection;
+      this.discard(connection);
+    }
+  }
+
+  #open(): Promise<Lease<T>> {
+    this.#pending++;
+    return this.#create().then(
+      (connection) => {
+        this.#pending--;
+        this.#all.add(connection);
+        return { connection, reused: false };
+      },
+      (error: unknown) => {
+        this.#pending--;
+        this.#serveWaiter();
+        this.#checkDrained();
+        throw error;
+      },
+    );
+  }
+
+  /** Rejects as soon as `signal` aborts; a connection that opens afterwards goes to the idle list. */
+  #openUnlessAborted(signal: AbortSignal | undefined): Promise<Lease<T>> {
+    const opening = this.#open();
+    if (!signal) return opening;
+    return new Promise<Lease<T>>((resolve, reject) => {
+      const onAbort = () =>
+        reject(signal.reason ?? new DOMException('This operation was aborted', 'AbortError'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      opening.then(
+        (lease) => {
+          signal.removeEventListener('abort', onAbort);
+          if (signal.aborted) this.release(lease.connection);
+          else resolve(lease);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #serveWaiter(): void {
+    if (this.#all.size + this.#pending >= this.#size) return;
+    const waiter = this.#waiters.shift();
+    if (!waiter) return;
+    waiter.detach();
+    this.#open().then(waiter.resolve, waiter.reject);
+  }
+
+  #removeWaiter(waiter: Waiter<T>): void {
+    const index = this.#waiters.indexOf(waiter);
+    if (index >= 0) this.#waiters.splice(index, 1);
+    this.#checkDrained();
+  }
+
+  #checkDrained(): void {
+    if (this.#drained && this.#all.size === 0 && this.#pending === 0 && this.#waiters.length === 0) {
+      const resolve = this.#drained;
+      this.#drained = undefined;
+      resolve();
+    }
+  }
+}
