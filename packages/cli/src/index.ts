@@ -1,1 +1,15 @@
-export {};
+export { type DevOptions, type DevServer, devCommand, startDev } from './commands/dev';
+export { gatewayCommand } from './commands/gateway';
+export { formatHead, type RequestCommandOptions, requestCommand, runRequest } from './commands/request';
+export { runServe, type ServeCommandOptions, type ServeTransport, serveCommand } from './commands/serve';
+export { getValues, valuesCommand } from './commands/values';
+export { backendError, CliError, UsageError } from './errors';
+export { ExitCode } from './exit-codes';
+export { formatAddress } from './format-address';
+export { type Gateway, type GatewayOptions, startGateway } from './gateway/server';
+export { createStaticFiles, type StaticFileHandler } from './gateway/static-files';
+export { helpTexts } from './help';
+export type { CliIO } from './io';
+export { loadHandler, toHandler } from './load-handler';
+export { runCli, version } from './run-cli';
+export { normalizeTarget } from './target';

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+import { runCli } from './run-cli';
+
+// SIGTERM/SIGINT stop long-running commands gracefully (requests in flight finish); a second one is
+// the impatient user's way out.
+const stop = new AbortController();
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stop.signal.aborted) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    stop.abort();
+  });
+}
+
+const code = await runCli(process.argv.slice(2), { signal: stop.signal });
+// Exit even if the served app left timers or sockets open; flush stdout first (async on some platforms).
+process.stdout.write('', () => process.exit(code));

@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { type ServeOptions, serve } from '@fcgi/responder';
+import { UsageError } from '../errors';
+import { ExitCode } from '../exit-codes';
+import { formatAddress } from '../format-address';
+import { type CliIO, whenAborted } from '../io';
+import { loadHandler } from '../load-handler';
+import { parsePort } from '../target';
+import { runWorkerPool } from '../workers/primary';
+import { isPoolWorker, runPoolWorker } from '../workers/worker';
+
+/** Where `fcgi serve` listens; none of them set means "what the parent process handed over". */
+export interface ServeTransport {
+  socketPath?: string;
+  port?: number;
+  host?: string;
+}
+
+export interface ServeCommandOptions extends ServeTransport {
+  /** The module to serve, relative to io.cwd. */
+  module: string;
+  /** Run this many worker processes on one shared listener. */
+  workers?: number;
+}
+
+/** `fcgi serve ./app.js [--socket PATH | --port N [--host H]] [--workers N]`. */
+export async function serveCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      socket: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      workers: { type: 'string' },
+    },
+  });
+  const [module, ...extra] = positionals;
+  if (module === undefined) throw new UsageError('fcgi serve needs a module, e.g. fcgi serve ./app.js');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (values.socket !== undefined && values.port !== undefined) {
+    throw new UsageError('use either --socket or --port, not both');
+  }
+  // Explicit options win over the environment, and FCGI_SOCKET/FCGI_PORT only apply when neither is given.
+  const socketPath = values.socket ?? (values.port === undefined ? nonEmpty(io.env.FCGI_SOCKET) : undefined);
+  const portText = values.port ?? (socketPath === undefined ? nonEmpty(io.env.FCGI_PORT) : undefined);
+  const port = portText === undefined ? undefined : parsePort(portText, values.port ? '--port' : 'FCGI_PORT');
+  if (values.host !== undefined && port === undefined) throw new UsageError('--host needs --port');
+  let workers: number | undefined;
+  if (values.workers !== undefined) {
+    workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new UsageError('--workers must be a whole number >= 1');
+  }
+  return runServe(
+    {
+      module,
+      ...(socketPath !== undefined ? { socketPath } : {}),
+      ...(port !== undefined ? { port } : {}),
+      ...(values.host !== undefined ? { host: values.host } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+    },
+    io,
+  );
+}
+
+/** Serves the module until io.signal aborts, then closes gracefully. Resolves with the exit code. */
+export async function runServe(options: ServeCommandOptions, io: CliIO): Promise<number> {
+  if (isPoolWorker()) return runPoolWorker(options, io);
+  if (options.workers !== undefined) return runWorkerPool(options, io);
+  const handler = await loadHandler(options.module, io.cwd);
+  const server = await serve(handler, serveOptions(options, io));
+  io.stdout.write(`fcgi serve: ${options.module} listening on ${formatAddress(server.address)}\n`);
+  await whenAborted(io.signal);
+  await server.close();
+  return ExitCode.Ok;
+}
+
+/** The responder options for a transport; handler errors go to stderr, where web servers expect logs. */
+export function serveOptions(transport: ServeTransport, io: CliIO): ServeOptions {
+  const options: ServeOptions = {
+    onError: (error) => {
+      io.stderr.write(`fcgi serve: ${error.stack ?? error.message}\n`);
+    },
+  };
+  if (transport.socketPath !== undefined) options.socketPath = transport.socketPath;
+  else if (transport.port !== undefined) {
+    options.port = transport.port;
+    options.host = transport.host ?? '127.0.0.1';
+  }
+  return options;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}

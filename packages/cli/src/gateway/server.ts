@@ -1,0 +1,93 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createClient } from '@fcgi/client';
+import { CliError, errorCode, messageOf } from '../errors';
+import { forwardRequest } from './forward';
+import { createStaticFiles } from './static-files';
+
+export interface GatewayOptions {
+  /** The FastCGI backend, as createClient accepts it. */
+  target: string;
+  /** HTTP port; 0 picks a free one. */
+  port: number;
+  host?: string;
+  /** When the port is taken, listen on a free port instead of failing (for defaults, not explicit ports). */
+  fallbackToFreePort?: boolean;
+  /** Serve GET/HEAD for files under this directory before asking the backend; also DOCUMENT_ROOT. */
+  root?: string;
+  scriptFilename?: string;
+  onError?: (message: string) => void;
+}
+
+export interface Gateway {
+  /** "http://127.0.0.1:3000/" */
+  readonly url: string;
+  readonly address: AddressInfo;
+  /** Stops accepting, lets requests in flight finish (up to `timeout` ms), then closes the backend pool. */
+  close(timeout?: number): Promise<void>;
+}
+
+/** Starts the development HTTP gateway in front of a FastCGI backend. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const host = options.host ?? '127.0.0.1';
+  const client = createClient(options.target, {
+    ...(options.root !== undefined ? { documentRoot: options.root } : {}),
+    ...(options.scriptFilename !== undefined ? { scriptFilename: options.scriptFilename } : {}),
+  });
+  const serveStatic = options.root !== undefined ? createStaticFiles(options.root) : undefined;
+  const forwardOptions = options.onError ? { onError: options.onError } : {};
+  const server = createServer((request, response) => {
+    const handle = async () => {
+      if (serveStatic && (await serveStatic(request, response))) return;
+      await forwardRequest(client, request, response, forwardOptions);
+    };
+    handle().catch((error: unknown) => {
+      options.onError?.(`${request.method} ${request.url}: ${messageOf(error)}`);
+      if (!response.headersSent)
+        response.writeHead(500, { 'content-type': 'text/plain' }).end('gateway error\n');
+      else response.destroy();
+    });
+  });
+  try {
+    await listen(server, options.port, host);
+  } catch (error) {
+    if (errorCode(error) === 'EADDRINUSE' && options.fallbackToFreePort && options.port !== 0) {
+      await listen(server, 0, host);
+    } else {
+      await client.close().catch(() => {});
+      throw listenError(error, host, options.port);
+    }
+  }
+  const address = server.address() as AddressInfo;
+  const urlHost =
+    address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${urlHost}:${address.port}/`,
+    address,
+    async close(timeout = 5000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), timeout);
+      await closed;
+      clearTimeout(timer);
+      await client.close().catch(() => {});
+    },
+  };
+}
+
+async function listen(server: Server, port: number, host: string): Promise<void> {
+  // once() rejects when 'error' comes first (EADDRINUSE, EACCES).
+  const listening = once(server, 'listening');
+  server.listen(port, host);
+  await listening;
+}
+
+function listenError(error: unknown, host: string, port: number): CliError {
+  const code = errorCode(error);
+  if (code === 'EADDRINUSE')
+    return new CliError(`port ${port} on ${host} is already in use; pick another with --listen`);
+  if (code === 'EACCES')
+    return new CliError(`not allowed to listen on ${host}:${port}; use a port above 1023`);
+  return new CliError(`cannot listen on ${host}:${port}: ${messageOf(error)}`, undefined, { cause: error });
+}

@@ -1,0 +1,94 @@
+/** Help texts, one per command; `fcgi <command> --help` prints the command's text. */
+export const helpTexts = {
+  main: `fcgi - FastCGI for Web-standard fetch handlers
+
+Usage: fcgi <command> [options]
+
+Commands:
+  serve ./app.js       serve a module's fetch handler over FastCGI
+  request TARGET PATH  send one request to a FastCGI backend, like curl
+  values TARGET        print a backend's FCGI_GET_VALUES answer
+  gateway              local HTTP server in front of a FastCGI backend (development)
+  dev ./app.js         serve a module and a gateway in front of it (development)
+
+Options:
+  -h, --help           show help (also: fcgi <command> --help)
+  -v, --version        print the version
+
+TARGET is unix:/path/app.sock, ./app.sock, host:port, tcp://host:port, [::1]:port or a port number.
+`,
+  serve: `Usage: fcgi serve ./app.js [--socket PATH | --port N [--host H]] [--workers N]
+
+Serves the module's default export over FastCGI: a function (request, info) => Response, or an object
+with a fetch(request, info) method ("export default app" from Hono works unchanged).
+
+Options:
+  --socket PATH        listen on a unix socket (default: $FCGI_SOCKET)
+  --port N             listen on TCP port N (default: $FCGI_PORT; 0 = any free port)
+  --host H             TCP address to bind (default 127.0.0.1)
+  --workers N          run N worker processes sharing one listener; a crashed worker is replaced
+  -h, --help           show this help
+
+Without --socket or --port, a socket handed over by the web server (fd 0, as lighttpd, spawn-fcgi and
+mod_fcgid do) or by systemd (LISTEN_FDS) is used; otherwise it listens on a free port on 127.0.0.1.
+It prints where it listens. SIGTERM or SIGINT finish the requests in flight, then exit.
+`,
+  request: `Usage: fcgi request TARGET PATH [options]
+
+Sends one request to a FastCGI backend (php-fpm, fcgi serve, ...) and prints the response body.
+Exit status: 0 for a 2xx/3xx response, 1 for any other status, 2 for a usage error, 3 when the backend
+cannot be reached - so it works as a container or systemd health check.
+
+Options:
+  -X, --method METHOD       request method (default GET, or POST with -d)
+  -H, --header 'Name: v'    add a request header (repeatable)
+  -d, --data DATA           request body; @file reads a file, @- reads stdin
+  -i, --include             print the status line and headers before the body
+  --script-filename FILE    SCRIPT_FILENAME param (php-fpm needs it: /var/www/index.php)
+  --document-root DIR       DOCUMENT_ROOT param
+  --param NAME=VALUE        add or override any FastCGI param (repeatable)
+  --timeout MS              give up after MS milliseconds (default 30000)
+  -h, --help                show this help
+
+Example:
+  fcgi request unix:/run/php/php-fpm.sock /ping --script-filename /ping
+`,
+  values: `Usage: fcgi values TARGET [NAME...]
+
+Asks a FastCGI backend for FCGI_MAX_CONNS, FCGI_MAX_REQS and FCGI_MPXS_CONNS (or the NAMEs given) with
+FCGI_GET_VALUES and prints the answer as NAME=VALUE lines. Exit status 3 when it cannot connect.
+
+Options:
+  --timeout MS         give up after MS milliseconds (default 10000)
+  -h, --help           show this help
+`,
+  gateway: `Usage: fcgi gateway --listen PORT --to TARGET [--host 127.0.0.1] [--root DIR]
+
+A small HTTP server that forwards every request to a FastCGI backend, streaming bodies both ways, so you
+can try a FastCGI app in a browser without installing a web server. With --root, GET and HEAD requests
+for files under DIR are answered from disk first; everything else goes to the backend.
+This is a development tool: in production, put nginx, Caddy, Apache or HAProxy in front.
+
+Options:
+  --listen PORT             HTTP port (0 = any free port)
+  --host H                  HTTP address to bind (default 127.0.0.1)
+  --to TARGET               the FastCGI backend
+  --root DIR                serve static files from DIR; also sent as DOCUMENT_ROOT
+  --script-filename FILE    SCRIPT_FILENAME for every request (a front controller such as index.php)
+  -h, --help                show this help
+`,
+  dev: `Usage: fcgi dev ./app.js [--listen PORT] [--host 127.0.0.1] [--root DIR] [--name NAME]
+
+Serves the module over FastCGI on a private unix socket and runs the HTTP gateway in front of it, then
+prints the URL to open. This is a development tool: in production run "fcgi serve" behind nginx or Caddy.
+
+Options:
+  --listen PORT        HTTP port (default 3000, or a free port when 3000 is taken)
+  --host H             HTTP address to bind (default 127.0.0.1)
+  --root DIR           serve static files from DIR first
+  --name NAME          label printed before the URL (default: the module's file name)
+  -h, --help           show this help
+`,
+} as const;
+
+export type HelpTopic = keyof typeof helpTexts;

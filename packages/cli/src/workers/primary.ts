@@ -1,0 +1,135 @@
+import cluster, { type Worker } from 'node:cluster';
+import { existsSync, fstatSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ServeCommandOptions } from '../commands/serve';
+import { CliError } from '../errors';
+import { ExitCode } from '../exit-codes';
+import { formatAddress } from '../format-address';
+import { type CliIO, whenAborted } from '../io';
+import { isMessage, POOL_ENV, type PoolTransport, type PrimaryMessage, type WorkerMessage } from './messages';
+
+/** How long a worker gets to finish its requests after the shutdown message before it is killed. */
+const WORKER_STOP_TIMEOUT_MS = 15_000;
+
+/**
+ * `fcgi serve --workers N`: the primary resolves one transport, forks N workers that all listen on it
+ * through node:cluster, replaces a worker that dies after it was serving, and on io.signal asks every
+ * worker to close gracefully and waits for them.
+ */
+export async function runWorkerPool(options: ServeCommandOptions, io: CliIO): Promise<number> {
+  const modulePath = resolve(io.cwd, options.module);
+  // The app's code runs in the workers only; here just fail early on a missing file.
+  if (!existsSync(modulePath))
+    throw new CliError(`cannot find module ${options.module} (looked for ${modulePath})`);
+  let transport = await resolvePoolTransport(options, io);
+  cluster.setupPrimary({ exec: workerEntry(), args: ['serve', modulePath], cwd: io.cwd });
+
+  const workers = new Set<Worker>();
+  let stopping = false;
+  let everListened = false;
+  let failure: CliError | undefined;
+  let settle: () => void = () => {};
+  const allExited = new Promise<void>((resolve) => (settle = resolve));
+
+  const fork = () => {
+    const worker = cluster.fork({ [POOL_ENV]: JSON.stringify(transport), FCGI_SOCKET: '', FCGI_PORT: '' });
+    let listening = false;
+    workers.add(worker);
+    worker.on('message', (message: unknown) => {
+      if (!isMessage<WorkerMessage>(message, 'fcgi:listening') || listening) return;
+      listening = true;
+      if (everListened) return;
+      everListened = true;
+      // The others (and replacements) must share the port the first worker got, not pick another free one.
+      if (typeof message.address === 'object' && message.address !== null && 'port' in transport) {
+        transport = { port: message.address.port, host: transport.host };
+      }
+      // They start once the first serves: a broken module then reports its error once, not N times.
+      for (let i = 1; i < (options.workers ?? 1); i++) fork();
+      io.stdout.write(
+        `fcgi serve: ${options.module} listening on ${formatAddress(message.address)} with ${options.workers} workers\n`,
+      );
+    });
+    worker.on('exit', (code, signal) => {
+      workers.delete(worker);
+      if (!stopping && listening) {
+        io.stderr.write(
+          `fcgi serve: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another\n`,
+        );
+        fork();
+      } else if (!stopping) {
+        // A worker that never got to serve (bad module, bind error) would fail again: stop the pool.
+        failure ??= new CliError(
+          `a worker exited (${signal ?? `code ${code}`}) before it could serve; see above`,
+        );
+        stopAll();
+      }
+      if (workers.size === 0 && (stopping || failure)) settle();
+    });
+  };
+  const stopAll = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const worker of workers) {
+      const shutdown: PrimaryMessage = { type: 'fcgi:shutdown' };
+      if (worker.isConnected()) worker.send(shutdown);
+      setTimeout(() => worker.process.kill('SIGKILL'), WORKER_STOP_TIMEOUT_MS).unref();
+    }
+    if (workers.size === 0) settle();
+  };
+
+  fork();
+  await Promise.race([whenAborted(io.signal), allExited]);
+  stopAll();
+  await allExited;
+  if ('socketPath' in transport) await unlink(transport.socketPath).catch(() => {});
+  if (failure) throw failure;
+  return ExitCode.Ok;
+}
+
+/** The CLI entry the workers run: dist/cli.js beside this bundle, else this process's own script. */
+function workerEntry(): string {
+  const beside = fileURLToPath(new URL('./cli.js', import.meta.url));
+  return existsSync(beside) ? beside : process.argv[1]!;
+}
+
+async function resolvePoolTransport(options: ServeCommandOptions, io: CliIO): Promise<PoolTransport> {
+  if (options.socketPath !== undefined) {
+    const socketPath = resolve(io.cwd, options.socketPath);
+    await removeStaleSocket(socketPath);
+    return { socketPath };
+  }
+  if (options.port !== undefined) return { port: options.port, host: options.host ?? '127.0.0.1' };
+  if (io.env.LISTEN_PID === String(process.pid) && Number(io.env.LISTEN_FDS) >= 1) return { inheritedFd: 3 };
+  if (isSocket(0)) return { inheritedFd: 0 };
+  return { port: 0, host: '127.0.0.1' };
+}
+
+function isSocket(fd: number): boolean {
+  try {
+    return fstatSync(fd).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The workers cannot each clean up the socket path (one would delete another's), so the primary does:
+ * a path nobody accepts on is a leftover from a crash and goes; a live one is an error.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new CliError(`${path} is in use by another server; stop it or choose another --socket`);
+  await unlink(path).catch(() => {});
+}

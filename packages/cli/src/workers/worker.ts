@@ -1,0 +1,37 @@
+import cluster from 'node:cluster';
+import { serve } from '@fcgi/responder';
+import { type ServeCommandOptions, serveOptions } from '../commands/serve';
+import { ExitCode } from '../exit-codes';
+import { type CliIO, whenAborted } from '../io';
+import { loadHandler } from '../load-handler';
+import { isMessage, POOL_ENV, type PoolTransport, type PrimaryMessage, type WorkerMessage } from './messages';
+
+/** True in a process forked by `fcgi serve --workers`. */
+export function isPoolWorker(): boolean {
+  return cluster.isWorker && process.env[POOL_ENV] !== undefined;
+}
+
+/**
+ * A pool worker: serves the module on the transport the primary chose (node:cluster hands every worker
+ * the primary's one listening socket), reports its address, and closes gracefully when the primary
+ * asks or a signal arrives.
+ */
+export async function runPoolWorker(options: ServeCommandOptions, io: CliIO): Promise<number> {
+  const transport = JSON.parse(process.env[POOL_ENV]!) as PoolTransport;
+  const handler = await loadHandler(options.module, io.cwd);
+  const shutdownRequested = new Promise<void>((resolve) => {
+    process.on('message', (message) => {
+      if (isMessage<PrimaryMessage>(message, 'fcgi:shutdown')) resolve();
+    });
+  });
+  const server = await serve(handler, {
+    ...serveOptions('inheritedFd' in transport ? {} : transport, io),
+    ...('inheritedFd' in transport ? { inheritedFd: transport.inheritedFd } : {}),
+  });
+  const listening: WorkerMessage = { type: 'fcgi:listening', address: server.address };
+  process.send?.(listening);
+  await Promise.race([shutdownRequested, whenAborted(io.signal)]);
+  await server.close();
+  cluster.worker?.disconnect();
+  return ExitCode.Ok;
+}
