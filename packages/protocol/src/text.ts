@@ -1,4 +1,4 @@
-// Byte <-> string conversions shared by the params codec and the response head, without Buffer.
+// Byte <-> string conversions shared by the params codec and the response head, with web APIs only.
 
 // String.fromCharCode.apply takes its arguments on the stack; chunks keep long strings safe.
 const APPLY_CHUNK = 8192;
