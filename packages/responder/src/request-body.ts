@@ -1,0 +1,189 @@
+import { ProtocolError } from '@fcgi/protocol';
+
+export interface RequestBodyOptions {
+  /** CONTENT_LENGTH when known: the STDIN received must match it. */
+  declaredLength: number | undefined;
+  /** Above this many unread bytes, push() asks the connection to stop reading the socket. */
+  maxBufferedBytes: number;
+  /** Called when the reader has caught up after push() returned true: resume the socket. */
+  onDrain: () => void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The STDIN stream of one request, handed to the handler as a body it pulls from. Chunks are kept as the
+ * views the record decoder produced (no copy) until read; unread bytes are bounded by maxBufferedBytes
+ * through the connection pausing its socket. A declared CONTENT_LENGTH that the STDIN does not match
+ * errors the body with a ProtocolError.
+ */
+export class RequestBody {
+  private readonly chunks: Uint8Array[] = [];
+  private bufferedBytes = 0;
+  private receivedBytes = 0;
+  private finished = false;
+  private failure: unknown;
+  private overLimit = false;
+  private discarding = false;
+  private wake: (() => void) | undefined;
+  private stream: ReadableStream<Uint8Array> | undefined;
+  /** True once a consumer has started reading (stream or gather). */
+  used = false;
+
+  constructor(private readonly options: RequestBodyOptions) {}
+
+  get received(): number {
+    return this.receivedBytes;
+  }
+
+  /** Whether the whole STDIN stream arrived (or the body failed, so nothing more is wanted). */
+  get complete(): boolean {
+    return this.finished || this.failure !== undefined;
+  }
+
+  /** Adds one STDIN chunk; returns true when the reader is behind and the socket should pause. */
+  push(chunk: Uint8Array): boolean {
+    this.receivedBytes += chunk.length;
+    if (this.complete) return false;
+    const declared = this.options.declaredLength;
+    if (declared !== undefined && this.receivedBytes > declared) {
+      this.fail(
+        new ProtocolError(
+          'MALFORMED_RECORD',
+          `Request body longer than CONTENT_LENGTH: received ${this.receivedBytes} of ${declared} bytes`,
+        ),
+      );
+      return false;
+    }
+    if (this.discarding) return false;
+    this.chunks.push(chunk);
+    this.bufferedBytes += chunk.length;
+    this.notify();
+    if (this.bufferedBytes > this.options.maxBufferedBytes) this.overLimit = true;
+    return this.overLimit;
+  }
+
+  /** The empty STDIN record arrived. */
+  end(): void {
+    if (this.complete) return;
+    const declared = this.options.declaredLength;
+    if (declared !== undefined && this.receivedBytes !== declared) {
+      this.fail(
+        new ProtocolError(
+          'MALFORMED_RECORD',
+          `Request body shorter than CONTENT_LENGTH: received ${this.receivedBytes} of ${declared} bytes`,
+        ),
+      );
+      return;
+    }
+    this.finished = true;
+    this.notify();
+  }
+
+  /** Errors the body for its reader (abort, limit, connection loss) and drops what is buffered. */
+  fail(error: unknown): void {
+    if (this.complete) return;
+    this.failure = error;
+    this.drop();
+    this.notify();
+  }
+
+  /** The consumer is no longer interested (cancelled stream, request over): drop and ignore further bytes. */
+  discard(): void {
+    this.discarding = true;
+    this.drop();
+  }
+
+  /** The body as a pull-based stream: nothing is enqueued before the handler asks for it. */
+  getStream(): ReadableStream<Uint8Array> {
+    if (this.stream) return this.stream;
+    this.used = true;
+    // Not a byte stream: enqueueing into one would transfer (detach) the socket's ArrayBuffer, which
+    // other records of the same read still view.
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        pull: (controller) => this.pullInto(controller),
+        cancel: () => this.discard(),
+      },
+      { highWaterMark: 0 },
+    );
+    return this.stream;
+  }
+
+  /** The whole body, gathered from the STDIN chunks with no stream in between. */
+  async chunksToEnd(): Promise<Uint8Array[]> {
+    this.used = true;
+    const gathered: Uint8Array[] = [];
+    for (;;) {
+      while (this.chunks.length > 0) gathered.push(this.take());
+      if (this.failure !== undefined) throw this.failure;
+      if (this.finished) return gathered;
+      await this.waitForData();
+    }
+  }
+
+  private async pullInto(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    for (;;) {
+      if (this.chunks.length > 0) {
+        controller.enqueue(this.take());
+        return;
+      }
+      if (this.failure !== undefined) {
+        controller.error(this.failure);
+        return;
+      }
+      if (this.finished || this.discarding) {
+        controller.close();
+        return;
+      }
+      await this.waitForData();
+    }
+  }
+
+  private take(): Uint8Array {
+    const chunk = this.chunks.shift() ?? EMPTY;
+    this.bufferedBytes -= chunk.length;
+    // Resume at half the limit so the socket is not toggled on every chunk.
+    if (this.overLimit && this.bufferedBytes <= this.options.maxBufferedBytes / 2) {
+      this.overLimit = false;
+      this.options.onDrain();
+    }
+    return chunk;
+  }
+
+  private drop(): void {
+    this.chunks.length = 0;
+    this.bufferedBytes = 0;
+    if (this.overLimit) {
+      this.overLimit = false;
+      this.options.onDrain();
+    }
+  }
+
+  private waitForData(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    if (wake) {
+      this.wake = undefined;
+      wake();
+    }
+  }
+}
+
+/** Joins chunks into one standalone array (a copy even for one chunk: views must not leak the socket buffer). */
+export function concatChunks(chunks: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}

@@ -1,0 +1,135 @@
+// CGI params → the parts of a Web Request, per APP.md §2. Params arrive decoded as latin1, so every
+// char code here is one byte as the web server sent it.
+
+/** Params as a record; a name sent more than once (nginx 1.22, haproxy) has its values joined with ", ". */
+export function paramsRecord(pairs: Iterable<readonly [string, string]>): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const [name, value] of pairs) {
+    const previous = record[name];
+    record[name] = previous === undefined ? value : `${previous}, ${value}`;
+  }
+  return record;
+}
+
+export function requestMethod(params: Readonly<Record<string, string>>): string {
+  return params.REQUEST_METHOD || 'GET';
+}
+
+/** CONTENT_LENGTH as a number, or undefined when absent, empty, -1 or not a length at all (unknown). */
+export function declaredContentLength(params: Readonly<Record<string, string>>): number | undefined {
+  const value = params.CONTENT_LENGTH;
+  if (value === undefined || !/^\d{1,15}$/.test(value)) return undefined;
+  return Number(value);
+}
+
+export function isBodylessMethod(method: string): boolean {
+  return method === 'GET' || method === 'HEAD';
+}
+
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::\d{1,5})?$/;
+// A URL the WHATWG parser returns unchanged: lower-case reg-name host, no default port, a path with no
+// dot segments, only characters neither the path nor the query percent-encode set touches.
+const CANONICAL_HOST = /^(?:[a-z](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const CANONICAL_TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*)?$/;
+const DOT_SEGMENT = /\/\.\.?(?:[/?]|$)|%2e/i;
+
+/**
+ * The request URL: scheme from HTTPS, host from HTTP_HOST (else SERVER_NAME[:SERVER_PORT]), target from
+ * REQUEST_URI (else SCRIPT_NAME + PATH_INFO, re-encoded, + ?QUERY_STRING). Bytes a URL cannot hold
+ * (controls, space, non-ASCII) are percent-encoded byte for byte, so a raw UTF-8 target decodes back to
+ * the same text. Always returns a valid absolute URL.
+ */
+export function requestUrl(params: Readonly<Record<string, string>>): string {
+  const https = params.HTTPS === 'on' || params.HTTPS === 'ON' || params.HTTPS === '1';
+  const scheme = https ? 'https' : 'http';
+  const host = requestHost(params, https);
+  const target = requestTarget(params);
+  const url = `${scheme}://${host}${target}`;
+  if (isCanonical(host, target, https)) return url;
+  try {
+    return new URL(url).href;
+  } catch {
+    return new URL(`${scheme}://localhost${target}`).href;
+  }
+}
+
+function requestHost(params: Readonly<Record<string, string>>, https: boolean): string {
+  const httpHost = params.HTTP_HOST;
+  if (httpHost && HOST.test(httpHost)) return httpHost;
+  const name = params.SERVER_NAME;
+  if (!name || !HOST.test(name)) return 'localhost';
+  const port = params.SERVER_PORT;
+  if (!port || !/^\d{1,5}$/.test(port) || port === (https ? '443' : '80')) return name;
+  const bracketed = name.includes(':') && !name.startsWith('[') ? `[${name}]` : name;
+  return `${bracketed}:${port}`;
+}
+
+function requestTarget(params: Readonly<Record<string, string>>): string {
+  const uri = params.REQUEST_URI;
+  if (uri) return uri.startsWith('/') ? encodeTargetBytes(uri) : `/${encodeTargetBytes(uri)}`;
+  const path = encodePathBytes(`${params.SCRIPT_NAME ?? ''}${params.PATH_INFO ?? ''}`) || '/';
+  const query = params.QUERY_STRING;
+  const target = path.startsWith('/') ? path : `/${path}`;
+  return query ? `${target}?${encodeTargetBytes(query)}` : target;
+}
+
+function isCanonical(host: string, target: string, https: boolean): boolean {
+  if (!CANONICAL_TARGET.test(target) || DOT_SEGMENT.test(target)) return false;
+  const colon = host.lastIndexOf(':');
+  const name = colon === -1 ? host : host.slice(0, colon);
+  if (colon !== -1) {
+    const port = host.slice(colon + 1);
+    if (!/^[1-9]\d{0,4}$/.test(port) || Number(port) > 65535 || port === (https ? '443' : '80')) return false;
+  }
+  return CANONICAL_IPV4.test(name) || CANONICAL_HOST.test(name);
+}
+
+// Bytes never valid in a request target: controls, space, DEL and above, and the delimiters a URL
+// parser would rewrite (backslash becomes "/" in http URLs; "#" would start a fragment).
+const TARGET_UNSAFE = /[\x00-\x20\x7F-\xFF"#<>\\^`{|}]/g;
+// A decoded path (SCRIPT_NAME/PATH_INFO): everything but unreserved, sub-delims, ":", "@" and "/".
+const PATH_UNSAFE = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/g;
+
+function percentByte(char: string): string {
+  const code = char.charCodeAt(0);
+  // latin1 params keep bytes ≤ 0xFF; a utf-8 decoded param could carry more, so encode those as UTF-8.
+  if (code <= 0xff) return `%${code < 16 ? '0' : ''}${code.toString(16).toUpperCase()}`;
+  return encodeURIComponent(char);
+}
+
+function encodeTargetBytes(raw: string): string {
+  return raw.replace(TARGET_UNSAFE, percentByte);
+}
+
+function encodePathBytes(decoded: string): string {
+  return decoded.replace(PATH_UNSAFE, percentByte);
+}
+
+/**
+ * Request headers: every HTTP_* param (name after the prefix, "_" → "-"), plus Content-Type and
+ * Content-Length from CONTENT_TYPE/CONTENT_LENGTH, never doubled by HTTP_CONTENT_TYPE/LENGTH. A param
+ * that is not a valid header (bad name, CR/LF/NUL in the value) is skipped rather than thrown on.
+ */
+export function requestHeaders(params: Readonly<Record<string, string>>): Headers {
+  const headers = new Headers();
+  const contentType = params.CONTENT_TYPE || params.HTTP_CONTENT_TYPE;
+  if (contentType) safeAppend(headers, 'content-type', contentType);
+  const length =
+    declaredContentLength(params) ??
+    declaredContentLength({ CONTENT_LENGTH: params.HTTP_CONTENT_LENGTH ?? '' });
+  if (length !== undefined) headers.set('content-length', String(length));
+  for (const name in params) {
+    if (!name.startsWith('HTTP_') || name === 'HTTP_CONTENT_TYPE' || name === 'HTTP_CONTENT_LENGTH') continue;
+    safeAppend(headers, name.slice(5).replaceAll('_', '-').toLowerCase(), params[name] as string);
+  }
+  return headers;
+}
+
+function safeAppend(headers: Headers, name: string, value: string): void {
+  try {
+    headers.append(name, value);
+  } catch {
+    // Not representable as an HTTP header (a web server would not have sent it): leave it in params only.
+  }
+}

@@ -1,0 +1,186 @@
+import { encodeStreamEnd, encodeStreamRecords, formatResponseHead, RecordType } from '@fcgi/protocol';
+import { AppStatus } from './app-status';
+import { HandlerError } from './errors';
+
+/** Where one request's response goes: the connection, behind the request's "ended" latch. */
+export interface ResponseSink {
+  readonly requestId: number;
+  /** The latch: END_REQUEST was sent (or the connection is gone); nothing more may be written. */
+  readonly ended: boolean;
+  /** The response head has been handed to the socket. */
+  started: boolean;
+  /** Writes STDOUT bytes; false means wait for drain() before writing more. */
+  write(parts: Uint8Array[]): boolean;
+  drain(): Promise<void>;
+  /** Writes `parts`, then END_REQUEST, and closes the latch. */
+  finish(parts: Uint8Array[], appStatus: number): void;
+  /** Registers how to stop the response body if the request is aborted. */
+  setCancel(cancel: ((reason: unknown) => void) | undefined): void;
+}
+
+// A body that completes within one turn of the event loop and stays under this size is sent with a
+// Content-Length in one socket write; anything longer or slower is streamed as it is produced.
+const COLLECT_LIMIT = 64 * 1024;
+const LATER = Symbol('later');
+
+/**
+ * Writes a Response as CGI output: head (Status last), body in STDOUT records, empty STDOUT, END_REQUEST.
+ * Returns undefined when everything was written synchronously (no body, or a body-less status).
+ * Throws (or rejects) before the head is written when the response cannot be sent (invalid header,
+ * locked or failing body): the caller then sends an error response instead. A body that fails after
+ * the head went out ends the request with AppStatus.Error and rejects with a HandlerError.
+ */
+export function writeResponse(
+  sink: ResponseSink,
+  response: Response,
+  isHead: boolean,
+  appStatus: number,
+): Promise<void> | undefined {
+  const status = response.status;
+  const body = response.body;
+  const bodyless = isHead || status === 204 || status === 304 || status < 200;
+  if (body === null || bodyless) {
+    const head = formatHead(response, body === null && !bodyless ? 0 : undefined);
+    if (body !== null) body.cancel().catch(ignore);
+    sink.started = true;
+    sink.finish(
+      [...stdout(sink.requestId, head), encodeStreamEnd(RecordType.Stdout, sink.requestId)],
+      appStatus,
+    );
+    return undefined;
+  }
+  // Validate the headers before touching the body, so a bad header still leaves room for a 500.
+  const head = formatResponseHead(status, response.headers, response.statusText || undefined);
+  return streamBody(sink, body, head, response.headers.has('content-length'), appStatus);
+}
+
+async function streamBody(
+  sink: ResponseSink,
+  body: ReadableStream<unknown>,
+  head: string,
+  hasLength: boolean,
+  appStatus: number,
+): Promise<void> {
+  const id = sink.requestId;
+  let reader: ReadableStreamDefaultReader<unknown>;
+  try {
+    reader = body.getReader();
+  } catch (cause) {
+    throw new HandlerError('The response body is locked or already used', { cause });
+  }
+  let cancelled = false;
+  sink.setCancel((reason) => {
+    cancelled = true;
+    reader.cancel(reason).catch(ignore);
+  });
+  const stopped = () => cancelled || sink.ended;
+
+  const collected: Uint8Array[] = [];
+  let size = 0;
+  let complete = false;
+  let pending: Promise<ReadableStreamReadResult<unknown>> | undefined;
+  try {
+    let result = await reader.read();
+    for (;;) {
+      if (stopped()) return;
+      if (result.done) {
+        complete = true;
+        break;
+      }
+      const bytes = toBytes(result.value);
+      collected.push(bytes);
+      size += bytes.length;
+      if (size >= COLLECT_LIMIT) break;
+      const next = reader.read();
+      const raced = await beforeNextTurn(next);
+      if (raced === LATER) {
+        pending = next;
+        break;
+      }
+      result = raced;
+    }
+  } catch (cause) {
+    if (stopped()) return;
+    reader.cancel(cause).catch(ignore);
+    throw new HandlerError('The response body stream failed before the response started', { cause });
+  }
+
+  sink.started = true;
+  const parts = stdout(id, complete && !hasLength ? `Content-Length: ${size}\r\n${head}` : head);
+  for (const bytes of collected)
+    if (bytes.length > 0) parts.push(...encodeStreamRecords(RecordType.Stdout, id, bytes));
+  if (complete) {
+    sink.finish([...parts, encodeStreamEnd(RecordType.Stdout, id)], appStatus);
+    return;
+  }
+
+  try {
+    if (!sink.write(parts)) await sink.drain();
+    for (;;) {
+      const result = await (pending ?? reader.read());
+      pending = undefined;
+      if (stopped()) return;
+      if (result.done) break;
+      const bytes = toBytes(result.value);
+      if (bytes.length === 0) continue;
+      // Each chunk goes out as soon as it is produced (SSE); wait only when the socket is full.
+      if (!sink.write(encodeStreamRecords(RecordType.Stdout, id, bytes))) await sink.drain();
+      if (stopped()) return;
+    }
+  } catch (cause) {
+    if (stopped()) return;
+    reader.cancel(cause).catch(ignore);
+    sink.finish([encodeStreamEnd(RecordType.Stdout, id)], AppStatus.Error);
+    throw new HandlerError('The response body stream failed after the response started', { cause });
+  }
+  sink.setCancel(undefined);
+  sink.finish([encodeStreamEnd(RecordType.Stdout, id)], appStatus);
+}
+
+/** The CGI head, optionally with a Content-Length the response did not carry. */
+function formatHead(response: Response, contentLength: number | undefined): string {
+  const head = formatResponseHead(response.status, response.headers, response.statusText || undefined);
+  if (contentLength === undefined || response.headers.has('content-length')) return head;
+  return `Content-Length: ${contentLength}\r\n${head}`;
+}
+
+function stdout(requestId: number, head: string): Uint8Array[] {
+  return encodeStreamRecords(RecordType.Stdout, requestId, Buffer.from(head, 'latin1'));
+}
+
+/** The result of `promise` if it settles within this turn of the event loop, else LATER. */
+function beforeNextTurn<T>(promise: Promise<T>): Promise<T | typeof LATER> {
+  return new Promise((resolve, reject) => {
+    const timer = setImmediate(resolve, LATER);
+    promise.then(
+      (value) => {
+        clearImmediate(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearImmediate(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+function toBytes(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError(`A response body chunk must be a Uint8Array, got ${typeof chunk}`);
+}
+
+function ignore(): void {}
+
+/** A plain-text response for statuses the responder answers itself (400, 413, 431, 500, 503). */
+export function simpleResponseParts(requestId: number, status: number, text: string): Uint8Array[] {
+  const body = Buffer.from(`${text}\n`, 'latin1');
+  const head = `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nStatus: ${status} ${text}\r\n\r\n`;
+  return [
+    ...stdout(requestId, head),
+    ...encodeStreamRecords(RecordType.Stdout, requestId, body, { end: true }),
+  ];
+}

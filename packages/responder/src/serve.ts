@@ -1,0 +1,90 @@
+import { unlinkSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { createAddressFilter } from './address-filter';
+import { Connection } from './connection';
+import { ConnectionDeniedError } from './errors';
+import { connectionOptions, DEFAULTS, nonNegative } from './options';
+import { openListener } from './transport';
+import type { Handler, ServeOptions, ServeResult } from './types';
+
+/**
+ * Serves `handler` over FastCGI. Resolves once the transport is listening (see openListener for the
+ * order in which transports are chosen).
+ */
+export async function serve(handler: Handler, options: ServeOptions = {}): Promise<ServeResult> {
+  if (typeof handler !== 'function') throw new TypeError('serve(handler): handler must be a function');
+  const perConnection = connectionOptions(options);
+  const closeTimeout = nonNegative('closeTimeout', options.closeTimeout) ?? DEFAULTS.closeTimeout;
+  const idleGraceMs = nonNegative('idleGraceMs', options.idleGraceMs) ?? DEFAULTS.idleGraceMs;
+  const filter = createAddressFilter(options.allowedAddresses);
+  const listener = await openListener(options);
+  const { server } = listener;
+  const connections = new Set<Connection>();
+  let closing: Promise<void> | undefined;
+
+  const report = (error: Error) => {
+    try {
+      const outcome = perConnection.onError?.(error, {});
+      if (outcome instanceof Promise) outcome.catch(() => {});
+    } catch {
+      // onError is for information here; a throwing hook must not break accepting.
+    }
+  };
+
+  const onConnection = (socket: Socket) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    if (filter && !filter.allows(socket.remoteAddress)) {
+      socket.destroy();
+      report(new ConnectionDeniedError(socket.remoteAddress));
+      return;
+    }
+    const max = perConnection.maxConnections;
+    if (max !== undefined && connections.size >= max) {
+      socket.destroy();
+      report(new Error(`Connection refused: maxConnections (${max}) reached`));
+      return;
+    }
+    socket.setNoDelay?.(true);
+    const connection = new Connection(socket, handler, perConnection);
+    connections.add(connection);
+    void connection.closed.then(() => connections.delete(connection));
+  };
+  server.on('connection', onConnection);
+  // A listening server reports accept errors (EMFILE...) here; without a listener they would crash.
+  server.on('error', report);
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const connection of connections) connection.shutdown(idleGraceMs);
+      const deadline = setTimeout(() => {
+        for (const connection of connections) connection.destroy();
+      }, closeTimeout);
+      await Promise.all([serverClosed, ...[...connections].map((connection) => connection.closed)]);
+      clearTimeout(deadline);
+      server.off('connection', onConnection);
+      if (listener.socketPath !== undefined) {
+        try {
+          unlinkSync(listener.socketPath);
+        } catch {
+          // Already gone (Node may remove it itself): nothing to clean.
+        }
+      }
+    })();
+    return closing;
+  };
+  const onAbort = () => void close();
+  if (options.signal?.aborted) void close();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  return {
+    close,
+    get address() {
+      return server.address();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { AddressInfo, Server } from 'node:net';
+
+export type RoleName = 'responder' | 'authorizer' | 'filter';
+
+/** What the handler receives besides the Request: the raw FastCGI view of it. */
+export interface RequestInfo {
+  /** Raw CGI params; a name sent several times has its values joined with ", ". */
+  readonly params: Readonly<Record<string, string>>;
+  /** REMOTE_ADDR: the HTTP client's address as the web server saw it. */
+  readonly remoteAddress: string | undefined;
+  /** REMOTE_PORT as a number. */
+  readonly remotePort: number | undefined;
+  readonly requestId: number;
+  readonly role: RoleName;
+  /** Whether the web server asked to keep the connection open (FCGI_KEEP_CONN). */
+  readonly keepConn: boolean;
+  /** Aborts on FCGI_ABORT_REQUEST, when the connection closes, and on handlerTimeout. */
+  readonly signal: AbortSignal;
+}
+
+export type Handler = (request: Request, info: RequestInfo) => Response | Promise<Response>;
+
+export interface ErrorContext {
+  request?: Request;
+  info?: RequestInfo;
+}
+
+export type ErrorOutcome = Response | { response?: Response; appStatus?: number } | undefined | void;
+
+export type ErrorHook = (error: Error, context: ErrorContext) => ErrorOutcome | Promise<ErrorOutcome>;
+
+export interface ServeOptions {
+  /** TCP port (with host). */
+  port?: number;
+  /** TCP host; default 127.0.0.1. */
+  host?: string;
+  /** Unix socket path; a stale socket file is replaced, a live one is never stolen. */
+  socketPath?: string;
+  /** chmod applied to socketPath after binding (e.g. 0o660). Default: left to the process umask. */
+  socketMode?: number;
+  /** An existing net.Server to serve on (listening or not: it is used as given, and closed by close()). */
+  server?: Server;
+  /** A listening socket inherited as a file descriptor. */
+  inheritedFd?: number;
+  /** Peers allowed to connect over TCP: IPv4/IPv6 addresses and CIDR ranges. Unix sockets are always allowed. */
+  allowedAddresses?: string[];
+  /** Aborting it closes the server, like close(). */
+  signal?: AbortSignal;
+  /** Close a connection with no running request and no incoming bytes for this long (ms). */
+  idleTimeout?: number;
+  /** After close() starts, how long an idle connection stays open for a request already on the wire (ms). */
+  idleGraceMs?: number;
+  /** Refuse connections beyond this many at once. */
+  maxConnections?: number;
+  /** Close a connection after it has served this many requests. */
+  maxRequestsPerConnection?: number;
+  /** Cap on one request body (STDIN bytes). */
+  maxBodyBytes?: number;
+  /** Cap on the PARAMS stream of one request (bytes). */
+  maxParamsBytes?: number;
+  /** Cap on the number of params of one request. */
+  maxParamsCount?: number;
+  /** Request body bytes buffered for a handler that is not reading before the socket is paused. */
+  maxBufferedBytes?: number;
+  /** How long close() lets in-flight requests run before destroying their connections (ms). */
+  closeTimeout?: number;
+  /** Abort a request whose handler has not finished its response after this long (ms). */
+  handlerTimeout?: number;
+  /** Send error text to the web server's log on FCGI_STDERR. */
+  verboseErrors?: boolean;
+  /** Called for every error; may return the response to send instead of the default 500. */
+  onError?: ErrorHook;
+}
+
+export interface ServeResult {
+  close(): Promise<void>;
+  address: AddressInfo | string | null;
+}
