@@ -25,9 +25,13 @@ export interface ErrorContext {
   info?: RequestInfo;
 }
 
-export type ErrorOutcome = Response | { response?: Response; appStatus?: number } | undefined | void;
+export type ErrorOutcome = Response | { response?: Response; appStatus?: number } | undefined;
 
-export type ErrorHook = (error: Error, context: ErrorContext) => ErrorOutcome | Promise<ErrorOutcome>;
+// `void` so that a hook that only logs (returns nothing) type-checks.
+export type ErrorHook = (
+  error: Error,
+  context: ErrorContext,
+) => ErrorOutcome | void | Promise<ErrorOutcome | void>;
 
 export interface ServeOptions {
   /** TCP port (with host). */
