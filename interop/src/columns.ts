@@ -1,0 +1,62 @@
+/** The matrix's columns: each web server, the transport to the app, and what that server can do. */
+
+import { startApache2 } from './servers/apache2';
+import { startCaddy } from './servers/caddy';
+import { startCgiFcgi } from './servers/cgi-fcgi';
+import { startHaproxy } from './servers/haproxy';
+import { startLighttpd } from './servers/lighttpd';
+import { startNginx } from './servers/nginx';
+import type { Column } from './servers/types';
+
+const NGINX_HALF_DUPLEX = 'nginx is half-duplex: it stops reading the response while sending the body';
+const CADDY_HALF_DUPLEX = 'caddy is half-duplex: it stops reading the response while sending the body';
+
+export const columns: Column[] = [
+  {
+    name: 'nginx (unix)',
+    transport: 'unix',
+    start: startNginx,
+    bigTransfers: true,
+    halfDuplex: NGINX_HALF_DUPLEX,
+    keepsBackendConnections: true,
+  },
+  {
+    name: 'nginx (tcp)',
+    transport: 'tcp',
+    start: startNginx,
+    bigTransfers: false,
+    halfDuplex: NGINX_HALF_DUPLEX,
+    keepsBackendConnections: true,
+  },
+  { name: 'caddy', transport: 'unix', start: startCaddy, bigTransfers: true, halfDuplex: CADDY_HALF_DUPLEX },
+  {
+    name: 'apache2',
+    transport: 'unix',
+    start: startApache2,
+    bigTransfers: true,
+    dropsContentLength: 'apache2 drops the app Content-Length and answers chunked',
+  },
+  { name: 'lighttpd', transport: 'unix', start: startLighttpd, bigTransfers: true },
+  {
+    name: 'haproxy (unix)',
+    transport: 'unix',
+    start: startHaproxy,
+    bigTransfers: true,
+    keepsBackendConnections: true,
+  },
+  {
+    name: 'haproxy (tcp)',
+    transport: 'tcp',
+    start: startHaproxy,
+    bigTransfers: false,
+    keepsBackendConnections: true,
+  },
+  { name: 'cgi-fcgi', transport: 'unix', start: startCgiFcgi, bigTransfers: true, rawCgi: true },
+];
+
+/** INTEROP_COLUMNS="nginx (unix),caddy" runs only those columns (for debugging one server). */
+export function selectedColumns(filter = process.env.INTEROP_COLUMNS): Column[] {
+  if (!filter) return columns;
+  const wanted = new Set(filter.split(',').map((name) => name.trim()));
+  return columns.filter((column) => wanted.has(column.name));
+}

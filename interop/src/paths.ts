@@ -1,0 +1,15 @@
+/** Where the interop suite finds the repository's pieces it drives. */
+
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export const paths = {
+  repoRoot,
+  /** The config templates users copy (examples/webservers), rendered by the suite. */
+  templates: `${repoRoot}examples/webservers/`,
+  /** The built conformance app (`pnpm build` makes it). */
+  conformanceServer: `${repoRoot}examples/conformance/dist/server.js`,
+  /** Matrix and the logs of failed columns, kept after the run. */
+  results: `${repoRoot}interop/.results/`,
+};

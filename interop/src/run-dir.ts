@@ -1,0 +1,44 @@
+/** A temp directory per column for configs, sockets, logs and server temp files. */
+
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { paths } from './paths';
+
+export interface RunDir {
+  readonly path: string;
+  /** An empty document root inside the run dir (servers that require one get this). */
+  readonly docRoot: string;
+  file(name: string): string;
+  /** Copies the logs into interop/.results/logs/<label>/ for a later look. */
+  keepLogs(label: string): void;
+  remove(): void;
+}
+
+export function createRunDir(label: string): RunDir {
+  const path = mkdtempSync(join(tmpdir(), `fcgi-interop-${label.replace(/[^a-z0-9-]/gi, '-')}-`));
+  // Apache's workers run as www-data and must reach the socket inside.
+  chmodSync(path, 0o755);
+  const docRoot = join(path, 'www');
+  mkdirSync(docRoot, { mode: 0o755 });
+  return {
+    path,
+    docRoot,
+    file: (name) => join(path, name),
+    keepLogs(target) {
+      const destination = join(paths.results, 'logs', target.replace(/[^a-z0-9-]/gi, '-'));
+      mkdirSync(destination, { recursive: true });
+      for (const name of readdirSync(path)) {
+        if (
+          name.endsWith('.log') ||
+          name.endsWith('.conf') ||
+          name.endsWith('.cfg') ||
+          name === 'Caddyfile'
+        ) {
+          cpSync(join(path, name), join(destination, name));
+        }
+      }
+    },
+    remove: () => rmSync(path, { recursive: true, force: true }),
+  };
+}
