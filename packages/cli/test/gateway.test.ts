@@ -1,0 +1,170 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { serve } from '@fcgi/responder';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Gateway, startGateway } from '../src/index';
+import handler from './fixtures/app.mjs';
+import { cli, spawnCli, tempDir } from './helpers';
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let app: Awaited<ReturnType<typeof serve>>;
+let gateway: Gateway;
+let socketPath: string;
+
+beforeAll(async () => {
+  dir = await tempDir();
+  socketPath = join(dir.path, 'app.sock');
+  app = await serve(handler, { socketPath });
+  await mkdir(join(dir.path, 'public'));
+  await writeFile(join(dir.path, 'public', 'robots.txt'), 'User-agent: *\n');
+  await writeFile(join(dir.path, 'secret.txt'), 'outside the root');
+  gateway = await startGateway({ target: `unix:${socketPath}`, port: 0, root: join(dir.path, 'public') });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await app?.close();
+  await dir.remove();
+});
+
+describe('fcgi gateway', () => {
+  it('forwards a GET to the FastCGI app and returns its response', async () => {
+    const response = await fetch(`${gateway.url}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await response.text()).toBe('Hello from the fixture\n');
+  });
+
+  it('passes the status through', async () => {
+    const response = await fetch(`${gateway.url}status/418`);
+    expect(response.status).toBe(418);
+    expect(await response.text()).toBe('status 418\n');
+  });
+
+  it('keeps several Set-Cookie headers separate', async () => {
+    const response = await fetch(`${gateway.url}cookies`);
+    expect(response.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/; HttpOnly']);
+    await response.text();
+  });
+
+  it('forwards a POST body larger than a FastCGI record, byte for byte', async () => {
+    const body = new Uint8Array(300_000).map((_, i) => i % 251);
+    const response = await fetch(`${gateway.url}echo`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-bytes' },
+    });
+    expect(response.headers.get('content-type')).toBe('application/x-bytes');
+    expect(Buffer.from(await response.arrayBuffer()).equals(body)).toBe(true);
+  });
+
+  it('forwards a chunked upload of unknown length', async () => {
+    const chunks = ['one,', 'two,', 'three'];
+    const stream = new ReadableStream({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(next));
+      },
+    });
+    const response = await fetch(`${gateway.url}echo`, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(await response.text()).toBe('one,two,three');
+  });
+
+  it('streams the response: the first part arrives before the app has finished', async () => {
+    const response = await fetch(`${gateway.url}stream`);
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toBe('first\n');
+    await (await fetch(`${gateway.url}release`)).text();
+    let rest = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      rest += new TextDecoder().decode(chunk.value);
+    }
+    expect(rest).toBe('second\n');
+  });
+
+  it('tells the app the real client address and the original host', async () => {
+    const response = await fetch(`${gateway.url}inspect?x=1`, {
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    });
+    const seen = await response.json();
+    expect(seen.params.REMOTE_ADDR).toBe('127.0.0.1');
+    expect(Number(seen.params.REMOTE_PORT)).toBeGreaterThan(0);
+    expect(seen.params.SERVER_PORT).toBe(String(gateway.address.port));
+    expect(seen.url).toBe(`${gateway.url}inspect?x=1`);
+    expect(seen.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+    expect(seen.headers['x-forwarded-proto']).toBe('http');
+    expect(seen.headers['x-forwarded-host']).toBe(`127.0.0.1:${gateway.address.port}`);
+    expect(seen.params.DOCUMENT_ROOT).toBe(join(dir.path, 'public'));
+  });
+
+  it('serves a static file from --root before asking the app', async () => {
+    const response = await fetch(`${gateway.url}robots.txt`);
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await response.text()).toBe('User-agent: *\n');
+  });
+
+  it('falls through to the app when no file matches', async () => {
+    expect(await (await fetch(`${gateway.url}inspect`)).json()).toMatchObject({ method: 'GET' });
+  });
+
+  it('rejects a traversal out of --root', async () => {
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest(gateway.url, { path: '/..%2fsecret.txt' }, (response) => {
+        let text = '';
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, body: text }));
+      });
+      request.on('error', reject);
+      request.end();
+    });
+    expect(status).toBe(403);
+    expect(body).not.toContain('outside the root');
+  });
+
+  it('answers 502 with the reason when the backend is down', async () => {
+    const errors: string[] = [];
+    const broken = await startGateway({
+      target: `unix:${join(dir.path, 'nobody-home.sock')}`,
+      port: 0,
+      onError: (message) => errors.push(message),
+    });
+    try {
+      const response = await fetch(broken.url);
+      expect(response.status).toBe(502);
+      expect(await response.text()).toMatch(/^Bad Gateway: cannot reach the FastCGI backend/);
+      expect(errors).toHaveLength(1);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('reports a port in use as a one-line error', async () => {
+    const result = await cli(['gateway', '--listen', String(gateway.address.port), '--to', socketPath]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `fcgi gateway: port ${gateway.address.port} on 127.0.0.1 is already in use; pick another with --listen\n`,
+    );
+  });
+});
+
+describe('fcgi gateway as a process', () => {
+  it('prints its URL, forwards requests, and exits 0 on SIGTERM', async () => {
+    const proc = spawnCli(['gateway', '--listen', '0', '--to', socketPath]);
+    try {
+      const [, url] = await proc.waitForOutput(/fcgi gateway: (http:\/\/127\.0\.0\.1:\d+\/) -> unix:/);
+      expect(proc.stdout()).toContain('development only; use nginx or Caddy in production');
+      expect(await (await fetch(url!)).text()).toBe('Hello from the fixture\n');
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await proc.kill();
+    }
+  });
+});
