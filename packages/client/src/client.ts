@@ -55,6 +55,17 @@ export interface FcgiClient {
 }
 
 const DEFAULT_POOL_SIZE = 8;
+
+/**
+ * php-fpm (and any worker-per-connection backend) gives a KEEP_CONN connection one worker until the
+ * client closes it, and leaves further connections in its accept queue. Parking an idle connection
+ * while one of ours sits unanswered in that queue could hold the worker it needs forever, so an idle
+ * connection is closed instead whenever another connection has not yet received a single byte.
+ */
+function parkUnlessBlocking(_connection: Connection, busy: Iterable<Connection>): boolean {
+  for (const other of busy) if (!other.proven) return false;
+  return true;
+}
 const DEFAULT_ABORT_GRACE_MS = 1000;
 
 class Client implements FcgiClient {
@@ -69,7 +80,7 @@ class Client implements FcgiClient {
     this.#options = options;
     this.#keepConn = options.keepConn ?? true;
     // Without KEEP_CONN the backend closes after each request, so the pool only bounds concurrency.
-    this.#pool = new Pool(options.poolSize ?? DEFAULT_POOL_SIZE, () => this.#connect());
+    this.#pool = new Pool(options.poolSize ?? DEFAULT_POOL_SIZE, () => this.#connect(), parkUnlessBlocking);
   }
 
   async fetch(input: Request | string | URL, init?: FetchInit): Promise<Response> {

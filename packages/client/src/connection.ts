@@ -80,6 +80,7 @@ export class Connection {
   #sink: RecordSink | undefined;
   #closed = false;
   #lastRequestId = 0;
+  #receivedAny = false;
   /** False once a request left the connection in a state where another request must not follow. */
   #healthy = true;
   /** Called once when the socket closes, whoever closed it. */
@@ -98,6 +99,14 @@ export class Connection {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Whether the backend ever sent a byte on this connection. One that has not may still be waiting in
+   * the backend's accept queue (php-fpm accepts a connection only when a worker is free).
+   */
+  get proven(): boolean {
+    return this.#receivedAny;
   }
 
   get busy(): boolean {
@@ -169,6 +178,7 @@ export class Connection {
   }
 
   #onData(chunk: Buffer): void {
+    this.#receivedAny = true;
     let records: FcgiRecord[];
     try {
       // A plain Uint8Array view (no copy): body chunks handed to users should not be Buffers.

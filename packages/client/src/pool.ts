@@ -27,6 +27,7 @@ interface Waiter<T> {
 export class Pool<T extends Poolable> {
   readonly #size: number;
   readonly #create: () => Promise<T>;
+  readonly #shouldPark: (connection: T, busy: Iterable<T>) => boolean;
   readonly #all = new Set<T>();
   readonly #idle: T[] = [];
   readonly #waiters: Array<Waiter<T>> = [];
@@ -34,12 +35,21 @@ export class Pool<T extends Poolable> {
   #closed = false;
   #drained: (() => void) | undefined;
 
-  constructor(size: number, create: () => Promise<T>) {
+  /**
+   * `shouldPark` decides whether a reusable connection nobody is waiting for is kept idle (true) or
+   * closed; it sees the connections still busy. Default: always kept.
+   */
+  constructor(
+    size: number,
+    create: () => Promise<T>,
+    shouldPark: (connection: T, busy: Iterable<T>) => boolean = () => true,
+  ) {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`poolSize must be a positive integer, got ${size}`);
     }
     this.#size = size;
     this.#create = create;
+    this.#shouldPark = shouldPark;
   }
 
   /** Connections that exist right now, busy or idle (not counting ones still connecting). */
@@ -84,7 +94,7 @@ export class Pool<T extends Poolable> {
     if (waiter) {
       waiter.detach();
       waiter.resolve({ connection, reused: true });
-    } else if (this.#closed) {
+    } else if (this.#closed || !this.#shouldPark(connection, this.#busy())) {
       this.discard(connection);
     } else {
       this.#idle.push(connection);
@@ -112,6 +122,10 @@ export class Pool<T extends Poolable> {
       this.#drained = resolve;
       this.#checkDrained();
     });
+  }
+
+  *#busy(): Generator<T> {
+    for (const connection of this.#all) if (!this.#idle.includes(connection)) yield connection;
   }
 
   #takeIdle(): T | undefined {
