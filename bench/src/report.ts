@@ -1,0 +1,216 @@
+import { CASES } from './cases';
+import { CEILING_COLUMN, HONO_COLUMN, NODE_FASTCGI_COLUMN, OURS_COLUMN } from './columns';
+import {
+  type MemoryBenchRun,
+  type MicroBenchRun,
+  type NginxBenchRun,
+  type Summary,
+  summarize,
+  type Variant,
+} from './results';
+
+const fmt = (value: number | undefined, digits = 0) =>
+  value === undefined || !Number.isFinite(value)
+    ? '–'
+    : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b;
+const fmtRatio = (value: number | undefined) => (value === undefined ? '–' : `${value.toFixed(2)}×`);
+const mib = (kib: number | undefined) => (kib === undefined ? '–' : (kib / 1024).toFixed(0));
+
+const caseTitle = (id: string) => CASES.find((c) => c.id === id)?.title ?? id;
+
+function caseTable(run: NginxBenchRun, variant: Variant, caseId: string): string {
+  const summaries = run.columns.map((c) => ({ label: c.label, s: summarize(run, variant, caseId, c.id) }));
+  const hono = summarize(run, variant, caseId, HONO_COLUMN);
+  const ceiling = summarize(run, variant, caseId, CEILING_COLUMN);
+  const rows = summaries.map(({ label, s }) => {
+    const check = run.checks.find((c) => c.column === s.column && c.caseId === caseId);
+    if (check && !check.ok)
+      return `| ${label} | answer check failed: ${check.detail.replace(/\|/g, '\\|')} ||||||||||`;
+    if (s.okRounds === 0 && s.failedRounds === 0) return `| ${label} | not run ||||||||||`;
+    if (s.okRounds === 0) return `| ${label} | failed: ${s.failures[0]} ||||||||||`;
+    const failed = s.failedRounds > 0 ? ` (${s.failedRounds} failed)` : '';
+    return `| ${label} | ${fmt(s.rpsMedian)}${failed} | ${fmt(s.rpsMin)}–${fmt(s.rpsMax)} | ${fmtRatio(
+      ratio(s.rpsMedian, hono.rpsMedian),
+    )} | ${fmtRatio(ratio(s.rpsMedian, ceiling.rpsMedian))} | ${fmt(s.backendUsPerRequest, 1)} | ${fmtRatio(
+      ratio(s.backendUsPerRequest, hono.backendUsPerRequest),
+    )} | ${fmt(s.nginxUsPerRequest, 1)} | ${mib(s.peakRssKiB)} | ${fmt((s.latencyP99Us ?? 0) / 1000, 1)} | ${fmt(
+      s.foreignCpuPercent,
+    )} |`;
+  });
+  return [
+    '| backend | req/s (median) | min–max | × hono | × ceiling | backend µs/req | × hono | nginx µs/req | peak RSS MiB | p99 ms | other load % |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...rows,
+  ].join('\n');
+}
+
+interface Goal {
+  text: string;
+  met: boolean | undefined;
+  detail: string;
+}
+
+function goals(run: NginxBenchRun, memory?: MemoryBenchRun): Goal[] {
+  const get = (variant: Variant, caseId: string, column: string): Summary =>
+    summarize(run, variant, caseId, column);
+  const measuredCases = CASES.filter((c) => get('split', c.id, OURS_COLUMN).okRounds > 0).map((c) => c.id);
+  const out: Goal[] = [];
+  const rpsVsHono = measuredCases.map((id) => ({
+    id,
+    r: ratio(get('split', id, OURS_COLUMN).rpsMedian, get('split', id, HONO_COLUMN).rpsMedian),
+  }));
+  out.push({
+    text: 'requests/s never below @hono/node-server',
+    met: rpsVsHono.length ? rpsVsHono.every((x) => x.r !== undefined && x.r >= 1) : undefined,
+    detail: rpsVsHono.map((x) => `${x.id} ${fmtRatio(x.r)}`).join(', '),
+  });
+  const cpuGoal = (ids: string[], limit: number) => {
+    const values = ids
+      .filter((id) => measuredCases.includes(id))
+      .map((id) => ({
+        id,
+        r: ratio(
+          get('split', id, OURS_COLUMN).backendUsPerRequest,
+          get('split', id, HONO_COLUMN).backendUsPerRequest,
+        ),
+      }));
+    out.push({
+      text: `backend CPU/request ≤ ${limit}× @hono/node-server on ${ids.join(', ')}`,
+      met: values.length ? values.every((x) => x.r !== undefined && x.r <= limit) : undefined,
+      detail: values.map((x) => `${x.id} ${fmtRatio(x.r)}`).join(', '),
+    });
+  };
+  cpuGoal(['hello', 'echo-1k'], 0.7);
+  cpuGoal(['echo-64k', 'bytes-1m'], 0.8);
+  const floor = get('split', 'hello', 'raw-floor').backendUsPerRequest;
+  const ours = get('split', 'hello', OURS_COLUMN).backendUsPerRequest;
+  out.push({
+    text: 'GET /hello CPU/request within ~10% of the no-API floor',
+    met: floor !== undefined && ours !== undefined ? ours <= floor * 1.1 : undefined,
+    detail: `${fmt(ours, 1)} µs vs floor ${fmt(floor, 1)} µs (${fmtRatio(ratio(ours, floor))})`,
+  });
+  const shared = ratio(
+    get('shared', 'hello', OURS_COLUMN).rpsMedian,
+    get('shared', 'hello', HONO_COLUMN).rpsMedian,
+  );
+  out.push({
+    text: 'shared core (nginx + backend on one core), GET /hello: ≥ 1.2× @hono/node-server',
+    met: shared === undefined ? undefined : shared >= 1.2,
+    detail: fmtRatio(shared),
+  });
+  const vsNodeFastcgi = measuredCases.map((id) => ({
+    id,
+    r: ratio(get('split', id, OURS_COLUMN).rpsMedian, get('split', id, NODE_FASTCGI_COLUMN).rpsMedian),
+  }));
+  out.push({
+    text: '≥ 5× npm node-fastcgi requests/s everywhere',
+    met: vsNodeFastcgi.length ? vsNodeFastcgi.every((x) => x.r !== undefined && x.r >= 5) : undefined,
+    detail: vsNodeFastcgi.map((x) => `${x.id} ${fmtRatio(x.r)}`).join(', '),
+  });
+  out.push({
+    text: '10,000 idle keep-alive FastCGI connections < 200 MiB RSS',
+    met: memory ? memory.rssAfterKiB / 1024 < 200 : undefined,
+    detail: memory
+      ? `${mib(memory.rssAfterKiB)} MiB with ${memory.openConnections} open (${mib(memory.rssBeforeKiB)} MiB before, ~${fmt(memory.perConnectionBytes / 1024, 1)} KiB per connection)`
+      : 'not measured in this run',
+  });
+  return out;
+}
+
+export function renderResults(
+  run: NginxBenchRun,
+  micro: MicroBenchRun | undefined,
+  memory: MemoryBenchRun | undefined,
+  rawFiles: string[],
+  findings?: string,
+): string {
+  const m = run.machine;
+  const lines: string[] = [];
+  lines.push('# Benchmark results', '');
+  lines.push(
+    `Generated by \`pnpm bench\` (bench/src/run.ts) on ${run.finishedAt.slice(0, 10)}, commit \`${m.commit}\`. ` +
+      'Method and column meanings: [README.md](./README.md). Raw runs: ' +
+      rawFiles.map((f) => `[${f}](./results/${f})`).join(', ') +
+      '.',
+    '',
+  );
+  lines.push('## Machine and versions', '');
+  lines.push(`- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}`);
+  lines.push(`- Node ${m.node}; ${m.nginx}; ${m.wrk}; ${m.phpFpm}`);
+  lines.push(
+    `- ${Object.entries(m.packages)
+      .map(([n, v]) => `${n} ${v}`)
+      .join(', ')}`,
+  );
+  lines.push(
+    `- Pinning: nginx + wrk on core ${run.cores.front}, backend on core ${run.cores.backend}` +
+      ` (shared-core variant: nginx + backend on core ${run.cores.backend}, wrk on core ${run.cores.front})`,
+  );
+  lines.push(
+    `- wrk: 1 thread, ${run.settings.connections} connections; ${run.settings.rounds} interleaved rounds of ` +
+      `${run.settings.seconds} s per case and backend after a ${run.settings.warmupSeconds} s warm-up` +
+      (run.settings.quick ? ' (BENCH_QUICK smoke run: not a measurement)' : ''),
+  );
+  lines.push(
+    `- Load average (1/5/15 min) ${run.loadAverage.before} at the start, ${run.loadAverage.after} at the end; ` +
+      '"other load %" is the CPU share of the backend core taken by processes outside the benchmark during each run (median).',
+  );
+  for (const note of run.notes) lines.push(`- ${note}`);
+  lines.push('');
+
+  lines.push('## Goals (issue 7)', '');
+  lines.push('| goal | met | measured |', '|---|---|---|');
+  for (const g of goals(run, memory)) {
+    lines.push(
+      `| ${g.text} | ${g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**'} | ${g.detail} |`,
+    );
+  }
+  lines.push('');
+
+  lines.push('## nginx + wrk on one core, backend on the other', '');
+  const caseIds = [...new Set(run.runs.filter((r) => r.variant === 'split').map((r) => r.caseId))];
+  for (const id of caseIds) lines.push(`### ${caseTitle(id)}`, '', caseTable(run, 'split', id), '');
+  if (run.runs.some((r) => r.variant === 'shared')) {
+    lines.push('## nginx and backend sharing one core, wrk on the other', '');
+    lines.push(`### ${caseTitle('hello')}`, '', caseTable(run, 'shared', 'hello'), '');
+  }
+  const failedChecks = run.checks.filter((c) => !c.ok);
+  if (failedChecks.length > 0) {
+    lines.push('## Answer checks that failed (those cases were not timed)', '');
+    for (const c of failedChecks) lines.push(`- ${c.column} ${caseTitle(c.caseId)}: ${c.detail}`);
+    lines.push('');
+  }
+
+  if (micro) {
+    lines.push('## Direct micro-benchmark (no nginx)', '');
+    lines.push(
+      `${micro.client} → @fcgi/responder over a unix socket, ${micro.connections} keep-alive connections, ` +
+        `${micro.seconds} s per case; client on core ${run.cores.front}, responder on core ${run.cores.backend}.`,
+      '',
+    );
+    lines.push('| case | req/s | responder µs/req | client µs/req | errors |', '|---|--:|--:|--:|--:|');
+    for (const r of micro.rounds) {
+      lines.push(
+        `| ${caseTitle(r.caseId)} | ${fmt(r.requestsPerSecond)} | ${fmt(r.responderUsPerRequest, 1)} | ${fmt(
+          r.clientUsPerRequest,
+          1,
+        )} | ${r.errors} |`,
+      );
+    }
+    lines.push('');
+  }
+  if (memory) {
+    lines.push('## Idle keep-alive connections', '');
+    lines.push(
+      `${fmt(memory.openConnections)} of ${fmt(memory.connections)} FastCGI connections opened, each served one ` +
+        `GET /hello with FCGI_KEEP_CONN and left idle: responder RSS ${mib(memory.rssBeforeKiB)} MiB before, ` +
+        `${mib(memory.rssAfterKiB)} MiB after (peak ${mib(memory.peakRssKiB)} MiB), ` +
+        `≈ ${fmt(memory.perConnectionBytes / 1024, 1)} KiB per connection.`,
+      '',
+    );
+  }
+  if (findings) lines.push(findings.trim(), '');
+  return `${lines.join('\n')}\n`;
+}
