@@ -1,4 +1,10 @@
-import { FCGI_HEADER_LEN, FCGI_MAX_CONTENT_LEN, FCGI_MAX_PADDING_LEN, FCGI_VERSION_1 } from './constants';
+import {
+  FCGI_HEADER_LEN,
+  FCGI_MAX_CONTENT_LEN,
+  FCGI_MAX_PADDING_LEN,
+  FCGI_VERSION_1,
+  RecordType,
+} from './constants';
 import { ProtocolError } from './errors';
 import type { FcgiRecord } from './record';
 
@@ -9,26 +15,41 @@ export interface RecordDecoderOptions {
    * chunking. Default: one largest record, 8 + 65535 + 255.
    */
   maxBufferedBytes?: number;
+  /**
+   * Deliver a stream record (PARAMS, STDIN, STDOUT, STDERR, DATA) that spans chunks as consecutive
+   * non-empty pieces, each a view of its chunk, instead of assembling it: stream content is then never
+   * copied, and the cap applies only to the other record types. A stream's bytes are the same
+   * either way, and only a record that is empty on the wire yields empty content (end of stream).
+   * Default false.
+   */
+  splitStreams?: boolean;
 }
 
 const DEFAULT_MAX_BUFFERED = FCGI_HEADER_LEN + FCGI_MAX_CONTENT_LEN + FCGI_MAX_PADDING_LEN;
 const EMPTY = new Uint8Array(0);
 
+function isStreamType(type: number): boolean {
+  return type >= RecordType.Params && type <= RecordType.Data;
+}
+
 /**
  * Turns bytes that arrive in arbitrary chunks into records. A record lying wholly inside one chunk
- * is returned as a view of that chunk; only a record split across chunks is copied, once.
+ * is returned as a view of that chunk; only a record split across chunks is copied, once (or, with
+ * `splitStreams`, a stream record is returned piece by piece).
  */
 export class RecordDecoder {
   readonly #maxBuffered: number;
+  readonly #splitStreams: boolean;
   #failure: ProtocolError | undefined;
   // Header bytes of a record whose header is split across chunks.
   readonly #header = new Uint8Array(FCGI_HEADER_LEN);
   #headerFilled = 0;
-  // The record whose content is being assembled, if any.
+  // The record whose content is still arriving: its identity, the bytes still due, and the buffer
+  // it is assembled in (undefined when its pieces are handed out as they come).
   #type = 0;
   #requestId = 0;
+  #contentLeft = 0;
   #content: Uint8Array | undefined;
-  #contentFilled = 0;
   #contentPadding = 0;
   // Padding bytes still to skip after a record already returned.
   #paddingLeft = 0;
@@ -39,16 +60,17 @@ export class RecordDecoder {
       throw new RangeError(`maxBufferedBytes must be at least ${FCGI_HEADER_LEN}, got ${max}`);
     }
     this.#maxBuffered = max;
+    this.#splitStreams = options?.splitStreams === true;
   }
 
   /** Bytes currently held for a partial record. */
   get bufferedBytes(): number {
-    return this.#headerFilled + this.#contentFilled;
+    return this.#headerFilled + (this.#content ? this.#content.length - this.#contentLeft : 0);
   }
 
   /** True when no partial record (header, content or padding) is pending. */
   get idle(): boolean {
-    return this.#headerFilled === 0 && this.#content === undefined && this.#paddingLeft === 0;
+    return this.#headerFilled === 0 && this.#contentLeft === 0 && this.#paddingLeft === 0;
   }
 
   /** Every record completed by `chunk`, in order. After a ProtocolError, every call throws it again. */
@@ -59,9 +81,8 @@ export class RecordDecoder {
     let offset = 0;
 
     if (this.#paddingLeft > 0) {
-      const skip = Math.min(this.#paddingLeft, end);
-      this.#paddingLeft -= skip;
-      offset = skip;
+      offset = Math.min(this.#paddingLeft, end);
+      this.#paddingLeft -= offset;
     }
     if (this.#headerFilled > 0) {
       const take = Math.min(FCGI_HEADER_LEN - this.#headerFilled, end - offset);
@@ -71,27 +92,11 @@ export class RecordDecoder {
       if (this.#headerFilled < FCGI_HEADER_LEN) return records;
       this.#headerFilled = 0;
       const contentLength = this.#readHeader(this.#header, 0);
-      const paddingLength = this.#header[6]!;
-      if (contentLength === 0) {
-        records.push({ type: this.#type, requestId: this.#requestId, content: EMPTY });
-        offset = this.#skipPadding(paddingLength, offset, end);
-      } else {
-        this.#content = new Uint8Array(contentLength);
-        this.#contentFilled = 0;
-        this.#contentPadding = paddingLength;
-      }
+      offset = this.#startContent(records, chunk, offset, contentLength, this.#header[6]!);
     }
-    if (this.#content !== undefined) {
-      const content = this.#content;
-      const take = Math.min(content.length - this.#contentFilled, end - offset);
-      content.set(chunk.subarray(offset, offset + take), this.#contentFilled);
-      this.#contentFilled += take;
-      offset += take;
-      if (this.#contentFilled < content.length) return records;
-      records.push({ type: this.#type, requestId: this.#requestId, content });
-      this.#content = undefined;
-      this.#contentFilled = 0;
-      offset = this.#skipPadding(this.#contentPadding, offset, end);
+    if (this.#contentLeft > 0) {
+      offset = this.#continueContent(records, chunk, offset);
+      if (this.#contentLeft > 0) return records;
     }
 
     // The fast path: whole records straight from the chunk, content as views.
@@ -100,27 +105,66 @@ export class RecordDecoder {
       const paddingLength = chunk[offset + 6]!;
       const contentStart = offset + FCGI_HEADER_LEN;
       const contentEnd = contentStart + contentLength;
-      if (contentEnd <= end) {
-        records.push({
-          type: this.#type,
-          requestId: this.#requestId,
-          content: chunk.subarray(contentStart, contentEnd),
-        });
-        offset = this.#skipPadding(paddingLength, contentEnd, end);
-        continue;
+      if (contentEnd > end) {
+        this.#startContent(records, chunk, contentStart, contentLength, paddingLength);
+        return records;
       }
-      const content = new Uint8Array(contentLength);
-      content.set(chunk.subarray(contentStart, end));
-      this.#content = content;
-      this.#contentFilled = end - contentStart;
-      this.#contentPadding = paddingLength;
-      return records;
+      records.push({
+        type: this.#type,
+        requestId: this.#requestId,
+        content: chunk.subarray(contentStart, contentEnd),
+      });
+      offset = this.#skipPadding(paddingLength, contentEnd, end);
     }
     if (offset < end) {
       this.#header.set(chunk.subarray(offset, end));
       this.#headerFilled = end - offset;
     }
     return records;
+  }
+
+  /** Begins the content of the record whose header was just read, at `chunk[offset]`. */
+  #startContent(
+    records: FcgiRecord[],
+    chunk: Uint8Array,
+    offset: number,
+    contentLength: number,
+    paddingLength: number,
+  ): number {
+    if (contentLength === 0) {
+      records.push({ type: this.#type, requestId: this.#requestId, content: EMPTY });
+      return this.#skipPadding(paddingLength, offset, chunk.length);
+    }
+    this.#contentLeft = contentLength;
+    this.#contentPadding = paddingLength;
+    this.#content =
+      this.#splitStreams && isStreamType(this.#type) ? undefined : new Uint8Array(contentLength);
+    return this.#continueContent(records, chunk, offset);
+  }
+
+  /** Takes the pending record's content from `chunk[offset..]`; returns the offset after it (and its padding). */
+  #continueContent(records: FcgiRecord[], chunk: Uint8Array, offset: number): number {
+    const take = Math.min(this.#contentLeft, chunk.length - offset);
+    const content = this.#content;
+    this.#contentLeft -= take;
+    if (content === undefined) {
+      // A piece of a stream record: hand it out as a view, but never as an empty one, which would
+      // read as the end of the stream.
+      if (take > 0) {
+        records.push({
+          type: this.#type,
+          requestId: this.#requestId,
+          content: chunk.subarray(offset, offset + take),
+        });
+      }
+    } else {
+      content.set(chunk.subarray(offset, offset + take), content.length - this.#contentLeft - take);
+      if (this.#contentLeft === 0) records.push({ type: this.#type, requestId: this.#requestId, content });
+    }
+    offset += take;
+    if (this.#contentLeft > 0) return offset;
+    this.#content = undefined;
+    return this.#skipPadding(this.#contentPadding, offset, chunk.length);
   }
 
   /** Skips up to `paddingLength` bytes from `offset`, remembering what the chunk did not hold. */
@@ -142,8 +186,10 @@ export class RecordDecoder {
         ),
       );
     }
+    const type = bytes[offset + 1]!;
     const contentLength = (bytes[offset + 4]! << 8) | bytes[offset + 5]!;
-    if (FCGI_HEADER_LEN + contentLength > this.#maxBuffered) {
+    const assembled = !(this.#splitStreams && isStreamType(type));
+    if (assembled && FCGI_HEADER_LEN + contentLength > this.#maxBuffered) {
       throw this.#fail(
         new ProtocolError(
           'RECORD_BUFFER_LIMIT',
@@ -151,7 +197,7 @@ export class RecordDecoder {
         ),
       );
     }
-    this.#type = bytes[offset + 1]!;
+    this.#type = type;
     this.#requestId = (bytes[offset + 2]! << 8) | bytes[offset + 3]!;
     return contentLength;
   }

@@ -2,36 +2,80 @@
 
 // String.fromCharCode.apply takes its arguments on the stack; chunks keep long strings safe.
 const APPLY_CHUNK = 8192;
-// Below this size, scanning for ASCII and using fromCharCode beats a TextDecoder call.
-const SHORT_UTF8 = 256;
+// Below this size an ASCII scan plus fromCharCode beats a TextDecoder call.
+const SHORT_TEXT = 256;
+// Param names and many values ("POST", "HTTP/1.1", "on") repeat on every request: short strings are
+// looked up in a small direct-mapped cache, so a repeat costs a hash and a compare, no allocation.
+const CACHE_SLOTS = 1024;
+const CACHE_MAX_LENGTH = 48;
+const cache: string[] = new Array<string>(CACHE_SLOTS).fill('');
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
+/** fromCharCode over a plain array: V8 spreads an array into arguments far faster than a typed array. */
+function fromCodes(bytes: Uint8Array, start: number, end: number): string {
+  const codes = new Array<number>(end - start);
+  for (let i = start; i < end; i++) codes[i - start] = bytes[i]!;
+  return String.fromCharCode.apply(null, codes);
+}
+
+/** Byte-for-byte text of at most CACHE_MAX_LENGTH bytes, through the cache. */
+function cachedText(bytes: Uint8Array, start: number, end: number, hash: number): string {
+  const slot = hash & (CACHE_SLOTS - 1);
+  const cached = cache[slot]!;
+  const length = end - start;
+  if (cached.length === length) {
+    let i = 0;
+    while (i < length && cached.charCodeAt(i) === bytes[start + i]) i++;
+    if (i === length) return cached;
+  }
+  const text = fromCodes(bytes, start, end);
+  cache[slot] = text;
+  return text;
+}
+
+function hashByte(hash: number, byte: number): number {
+  // FNV-1a step.
+  return Math.imul(hash ^ byte, 0x01000193);
+}
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+
 /** Byte-for-byte decode: every byte becomes the code unit of the same value. Never throws. */
 export function decodeLatin1(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start <= APPLY_CHUNK) {
-    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  const length = end - start;
+  if (length === 0) return '';
+  if (length <= CACHE_MAX_LENGTH) {
+    let hash = FNV_OFFSET;
+    for (let i = start; i < end; i++) hash = hashByte(hash, bytes[i]!);
+    return cachedText(bytes, start, end, hash);
   }
+  if (length <= APPLY_CHUNK) return fromCodes(bytes, start, end);
   let text = '';
-  for (let at = start; at < end; at += APPLY_CHUNK) {
-    const stop = Math.min(at + APPLY_CHUNK, end);
-    text += String.fromCharCode.apply(null, bytes.subarray(at, stop) as unknown as number[]);
-  }
+  for (let at = start; at < end; at += APPLY_CHUNK)
+    text += fromCodes(bytes, at, Math.min(at + APPLY_CHUNK, end));
   return text;
 }
 
 /** UTF-8 decode that turns invalid sequences into U+FFFD instead of throwing. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start <= SHORT_UTF8) {
-    let ascii = true;
+  const length = end - start;
+  if (length === 0) return '';
+  if (length <= CACHE_MAX_LENGTH) {
+    let hash = FNV_OFFSET;
+    let high = 0;
     for (let i = start; i < end; i++) {
-      if (bytes[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
+      const byte = bytes[i]!;
+      high |= byte;
+      hash = hashByte(hash, byte);
     }
-    if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+    // ASCII text reads the same in UTF-8 and latin1.
+    if (high < 0x80) return cachedText(bytes, start, end, hash);
+  } else if (length <= SHORT_TEXT) {
+    let high = 0;
+    for (let i = start; i < end; i++) high |= bytes[i]!;
+    if (high < 0x80) return fromCodes(bytes, start, end);
   }
   return utf8Decoder.decode(bytes.subarray(start, end));
 }

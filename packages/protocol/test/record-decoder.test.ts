@@ -171,7 +171,88 @@ describe('RecordDecoder on hand-made bytes', () => {
   });
 });
 
+describe('RecordDecoder with splitStreams', () => {
+  it('hands out a STDIN record that spans chunks as views of each chunk', () => {
+    const record = wire(RecordType.Stdin, 1, new Uint8Array(100).fill(3), 4);
+    const decoder = new RecordDecoder({ splitStreams: true });
+    const pieces = decodeAll(decoder, [record.subarray(0, 30), record.subarray(30, 80), record.subarray(80)]);
+    expect(pieces.map((p) => p.content.length)).toEqual([22, 50, 28]);
+    expect(pieces.every((p) => p.content.buffer === record.buffer)).toBe(true);
+    expect(decoder.idle).toBe(true);
+  });
+
+  it('never returns an empty piece when a chunk ends right after a header', () => {
+    const record = wire(RecordType.Stdout, 1, ascii('abc'), 5);
+    const pieces = decodeAll(new RecordDecoder({ splitStreams: true }), [
+      record.subarray(0, 8),
+      record.subarray(8),
+    ]);
+    expect(plain(pieces)).toEqual([{ type: RecordType.Stdout, requestId: 1, content: [0x61, 0x62, 0x63] }]);
+  });
+
+  it('holds only header bytes while stream content passes through', () => {
+    const decoder = new RecordDecoder({ splitStreams: true });
+    decoder.push(wire(RecordType.Stdin, 1, new Uint8Array(1000), 0).subarray(0, 500));
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
+  it('still assembles a BEGIN_REQUEST that spans chunks', () => {
+    const record = encodeRecord(RecordType.BeginRequest, 1, bytes(0, 1, 1, 0, 0, 0, 0, 0));
+    const decoded = decodeAll(new RecordDecoder({ splitStreams: true }), bytewise(record));
+    expect(plain(decoded)).toEqual([
+      { type: RecordType.BeginRequest, requestId: 1, content: [0, 1, 1, 0, 0, 0, 0, 0] },
+    ]);
+  });
+
+  it('exempts stream records from the buffer cap but not other records', () => {
+    const decoder = new RecordDecoder({ maxBufferedBytes: 16, splitStreams: true });
+    expect(decoder.push(wire(RecordType.Stdin, 1, new Uint8Array(1000), 0))).toHaveLength(1);
+    expectProtocolError(
+      () => decoder.push(wire(RecordType.GetValues, 0, new Uint8Array(9), 0)),
+      'RECORD_BUFFER_LIMIT',
+    );
+  });
+});
+
+/** Joins adjacent non-empty pieces of one stream, so split and whole deliveries compare equal. */
+function joinStreams(records: ReadonlyArray<{ type: number; requestId: number; content: number[] }>) {
+  const joined: Array<{ type: number; requestId: number; content: number[] }> = [];
+  for (const record of records) {
+    const last = joined.at(-1);
+    const continues =
+      last !== undefined &&
+      last.type === record.type &&
+      last.requestId === record.requestId &&
+      last.content.length > 0 &&
+      record.content.length > 0 &&
+      record.type >= RecordType.Params &&
+      record.type <= RecordType.Data;
+    if (continues) last.content = [...last.content, ...record.content];
+    else joined.push({ ...record, content: [...record.content] });
+  }
+  return joined;
+}
+
 describe('RecordDecoder properties', () => {
+  test.prop([fc.array(recordArb, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 30 })])(
+    'with splitStreams, yields the same streams and whole other records, copying no stream byte',
+    (records, cuts) => {
+      const stream = concat(records.map((r) => wire(r.type, r.requestId, r.content, r.padding)));
+      const expected = records.map(({ type, requestId, content }) => ({
+        type,
+        requestId,
+        content: Array.from(content),
+      }));
+      const decoded = decodeAll(new RecordDecoder({ splitStreams: true }), splitAt(stream, cuts));
+      expect(joinStreams(plain(decoded))).toEqual(joinStreams(expected));
+      for (const record of decoded) {
+        if (record.type >= RecordType.Params && record.type <= RecordType.Data && record.content.length > 0) {
+          expect(record.content.buffer).toBe(stream.buffer);
+        }
+      }
+    },
+  );
+
   test.prop([fc.array(recordArb, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 30 })])(
     'decodes the same records however the byte stream is chunked',
     (records, cuts) => {
