@@ -137,6 +137,7 @@ class Client implements FcgiClient {
       return await send(controller.signal);
     } finally {
       clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 

@@ -124,7 +124,13 @@ export class Connection {
   }
 
   attach(sink: RecordSink): void {
+    if (this.#closed) {
+      // Lost between being handed out and used: report it the way a later loss would be.
+      queueMicrotask(() => sink.onConnectionLost(this.#lostError()));
+      return;
+    }
     this.#sink = sink;
+    this.#socket.ref();
   }
 
   /** Ends a request's ownership; `reusable: false` makes the pool destroy the connection. */
@@ -134,6 +140,8 @@ export class Connection {
     if (!reusable) this.#healthy = false;
     // A paused socket would never report the server closing the idle connection.
     this.#socket.resume();
+    // An idle pooled connection must not keep the process alive, as an idle fetch() connection does not.
+    this.#socket.unref();
   }
 
   /** Writes records in one batch; false means the socket buffer is full (wait for drain()). */
