@@ -33,7 +33,8 @@ export async function tempDir(): Promise<{ path: string; remove: () => Promise<v
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-/** A spawned built CLI whose output is collected; `waitForOutput` resolves once a pattern has appeared. */
+/** A spawned built CLI whose output is collected; `waitForOutput` resolves once a pattern has appeared
+ * on stdout or stderr. */
 export interface CliProcess {
   child: ChildProcess;
   stdout(): string;
@@ -45,9 +46,16 @@ export interface CliProcess {
 
 export function spawnCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; stdio?: import('node:child_process').StdioOptions } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    stdio?: import('node:child_process').StdioOptions;
+    /** A command that starts the CLI, e.g. ['systemd-socket-activate', '-l', path]. */
+    via?: string[];
+  } = {},
 ): CliProcess {
-  const child = spawn(process.execPath, [cliEntry, ...args], {
+  const command = [...(options.via ?? []), process.execPath, cliEntry, ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: options.cwd ?? process.cwd(),
     env: { ...process.env, FCGI_SOCKET: '', FCGI_PORT: '', ...options.env },
     stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
@@ -77,7 +85,7 @@ export function spawnCli(
     waitForOutput(pattern) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const match = out.match(pattern);
+          const match = out.match(pattern) ?? err.match(pattern);
           if (match) {
             waiters.delete(check);
             resolve(match);

@@ -24,57 +24,59 @@ export async function runWorkerPool(options: ServeCommandOptions, io: CliIO): Pr
   // The app's code runs in the workers only; here just fail early on a missing file.
   if (!existsSync(modulePath))
     throw new CliError(`cannot find module ${options.module} (looked for ${modulePath})`);
-  let transport = await resolvePoolTransport(options, io);
+  const transport = await resolvePoolTransport(options, io);
   cluster.setupPrimary({ exec: workerEntry(), args: ['serve', modulePath], cwd: io.cwd });
 
+  const size = options.workers ?? 1;
   const workers = new Set<Worker>();
   let stopping = false;
-  let everListened = false;
+  let serving = 0;
   let failure: CliError | undefined;
   let settle: () => void = () => {};
   const allExited = new Promise<void>((resolve) => (settle = resolve));
+  const shutdown: PrimaryMessage = { type: 'fcgi:shutdown' };
 
-  const fork = () => {
+  const fork = (replacing?: number) => {
     const worker = cluster.fork({ [POOL_ENV]: JSON.stringify(transport), FCGI_SOCKET: '', FCGI_PORT: '' });
     let listening = false;
     workers.add(worker);
     worker.on('message', (message: unknown) => {
       if (!isMessage<WorkerMessage>(message, 'fcgi:listening') || listening) return;
       listening = true;
-      if (everListened) return;
-      everListened = true;
-      // The others (and replacements) must share the port the first worker got, not pick another free one.
-      if (typeof message.address === 'object' && message.address !== null && 'port' in transport) {
-        transport = { port: message.address.port, host: transport.host };
+      // A worker that was still starting when the stop began must hear it now.
+      if (stopping) return worker.send(shutdown);
+      if (replacing !== undefined) {
+        io.stderr.write(`fcgi serve: worker ${worker.process.pid} replaced worker ${replacing}\n`);
+        return;
       }
-      // They start once the first serves: a broken module then reports its error once, not N times.
-      for (let i = 1; i < (options.workers ?? 1); i++) fork();
-      io.stdout.write(
-        `fcgi serve: ${options.module} listening on ${formatAddress(message.address)} with ${options.workers} workers\n`,
-      );
+      serving++;
+      // The others start once the first serves: a broken module then reports its error once, not N times.
+      // (With port 0 they all ask node:cluster for "port 0" and get the primary's one shared handle.)
+      if (serving === 1) for (let i = 1; i < size; i++) fork();
+      if (serving === size) {
+        io.stdout.write(
+          `fcgi serve: ${options.module} listening on ${formatAddress(message.address)} with ${size} workers\n`,
+        );
+      }
     });
     worker.on('exit', (code, signal) => {
       workers.delete(worker);
+      const how = signal ?? `code ${code}`;
       if (!stopping && listening) {
-        io.stderr.write(
-          `fcgi serve: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another\n`,
-        );
-        fork();
+        io.stderr.write(`fcgi serve: worker ${worker.process.pid} exited (${how}); starting another\n`);
+        fork(worker.process.pid);
       } else if (!stopping) {
         // A worker that never got to serve (bad module, bind error) would fail again: stop the pool.
-        failure ??= new CliError(
-          `a worker exited (${signal ?? `code ${code}`}) before it could serve; see above`,
-        );
+        failure ??= new CliError(`a worker exited (${how}) before it could serve; see above`);
         stopAll();
       }
-      if (workers.size === 0 && (stopping || failure)) settle();
+      if (stopping && workers.size === 0) settle();
     });
   };
   const stopAll = () => {
     if (stopping) return;
     stopping = true;
     for (const worker of workers) {
-      const shutdown: PrimaryMessage = { type: 'fcgi:shutdown' };
       if (worker.isConnected()) worker.send(shutdown);
       setTimeout(() => worker.process.kill('SIGKILL'), WORKER_STOP_TIMEOUT_MS).unref();
     }

@@ -18,12 +18,13 @@ export function isPoolWorker(): boolean {
  */
 export async function runPoolWorker(options: ServeCommandOptions, io: CliIO): Promise<number> {
   const transport = JSON.parse(process.env[POOL_ENV]!) as PoolTransport;
-  const handler = await loadHandler(options.module, io.cwd);
+  // Listen first: a message that arrives while the module loads would otherwise be dropped.
   const shutdownRequested = new Promise<void>((resolve) => {
     process.on('message', (message) => {
       if (isMessage<PrimaryMessage>(message, 'fcgi:shutdown')) resolve();
     });
   });
+  const handler = await loadHandler(options.module, io.cwd);
   const server = await serve(handler, {
     ...serveOptions('inheritedFd' in transport ? {} : transport, io),
     ...('inheritedFd' in transport ? { inheritedFd: transport.inheritedFd } : {}),

@@ -1,0 +1,200 @@
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { createClient } from '@fcgi/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ExitCode } from '../src/index';
+import { type CliProcess, cli, fixture, spawnCli, tempDir } from './helpers';
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+const processes: CliProcess[] = [];
+const servers: Server[] = [];
+
+beforeEach(async () => {
+  dir = await tempDir();
+});
+
+afterEach(async () => {
+  await Promise.all(processes.splice(0).map((proc) => proc.kill()));
+  for (const server of servers.splice(0)) server.close();
+  await dir.remove();
+});
+
+function start(args: string[], options: Parameters<typeof spawnCli>[1] = {}): CliProcess {
+  const proc = spawnCli(args, options);
+  processes.push(proc);
+  return proc;
+}
+
+/** One request on a fresh connection (no pooling), so that each one may reach a different worker. */
+async function get(target: string, path: string): Promise<string> {
+  const client = createClient(target, { keepConn: false });
+  try {
+    const response = await client.fetch(path);
+    return await response.text();
+  } finally {
+    await client.close();
+  }
+}
+
+describe('fcgi serve', () => {
+  it('serves a default-exported handler on a unix socket and prints where', async () => {
+    const socket = join(dir.path, 'app.sock');
+    const proc = start(['serve', fixture('app.mjs'), '--socket', socket]);
+    await proc.waitForOutput(new RegExp(`listening on unix:${socket}`));
+    expect(await get(`unix:${socket}`, '/')).toBe('Hello from the fixture\n');
+  });
+
+  it('serves an app object with a fetch method on a TCP port', async () => {
+    const proc = start(['serve', fixture('app-object.mjs'), '--port', '0']);
+    const [, target] = await proc.waitForOutput(/listening on (127\.0\.0\.1:\d+)/);
+    expect(await get(target!, '/hi')).toBe('Hello from an app object (/hi, request 1)\n');
+  });
+
+  it('takes the socket path from FCGI_SOCKET', async () => {
+    const socket = join(dir.path, 'env.sock');
+    const proc = start(['serve', fixture('app.mjs')], { env: { FCGI_SOCKET: socket } });
+    await proc.waitForOutput(/listening on unix:/);
+    expect(await get(`unix:${socket}`, '/')).toBe('Hello from the fixture\n');
+  });
+
+  it('listens on a free loopback port when given no transport and no inherited socket', async () => {
+    const proc = start(['serve', fixture('app.mjs')]);
+    const [, target] = await proc.waitForOutput(/listening on (127\.0\.0\.1:\d+)/);
+    expect(await get(target!, '/')).toBe('Hello from the fixture\n');
+  });
+
+  it('finishes a request in flight on SIGTERM, then exits 0', async () => {
+    const socket = join(dir.path, 'app.sock');
+    const proc = start(['serve', fixture('app.mjs'), '--socket', socket]);
+    await proc.waitForOutput(/listening on/);
+    const answer = get(`unix:${socket}`, '/slow?ms=500');
+    await proc.waitForOutput(/slow request started/);
+    proc.child.kill('SIGTERM');
+    expect(await answer).toBe('slept 500\n');
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('serves on a listening socket inherited as fd 0, as spawn-fcgi and lighttpd pass it', async () => {
+    const listener = createServer();
+    servers.push(listener);
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    const { port } = listener.address() as AddressInfo;
+    // The parent's listening fd becomes the child's stdin; the parent stops listening once the child has it.
+    const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+    const proc = start(['serve', fixture('app.mjs')], { stdio: [fd, 'pipe', 'pipe'] });
+    await proc.waitForOutput(/listening on/);
+    listener.close();
+    expect(await get(`127.0.0.1:${port}`, '/pid')).toBe(String(proc.child.pid));
+  });
+
+  it.skipIf(!hasCommand('systemd-socket-activate'))(
+    "serves on systemd's LISTEN_FDS socket (systemd-socket-activate)",
+    async () => {
+      const socket = join(dir.path, 'systemd.sock');
+      const proc = start(['serve', fixture('app.mjs')], { via: ['systemd-socket-activate', '-l', socket] });
+      // It binds the socket itself and starts fcgi on the first connection.
+      await proc.waitForOutput(/Listening on/);
+      expect(await get(`unix:${socket}`, '/pid')).toBe(String(proc.child.pid));
+    },
+  );
+
+  it('exits 1 with a clear message for a missing module', async () => {
+    const result = await cli(['serve', './nope.mjs', '--port', '0'], { cwd: dir.path });
+    expect(result.code).toBe(ExitCode.Failure);
+    expect(result.stderr).toBe(
+      `fcgi serve: cannot find module ./nope.mjs (looked for ${join(dir.path, 'nope.mjs')})\n`,
+    );
+  });
+
+  it('exits 1 with a clear message for a module without a handler', async () => {
+    const proc = start(['serve', fixture('no-handler.mjs'), '--port', '0']);
+    expect((await proc.exited).code).toBe(ExitCode.Failure);
+    expect(proc.stderr()).toMatch(
+      /^fcgi serve: .*no-handler\.mjs has no handler: its default export must be/,
+    );
+  });
+
+  it('refuses a socket path another server is listening on', async () => {
+    const socket = join(dir.path, 'busy.sock');
+    const first = start(['serve', fixture('app.mjs'), '--socket', socket]);
+    await first.waitForOutput(/listening on/);
+    const second = start(['serve', fixture('app.mjs'), '--socket', socket]);
+    expect((await second.exited).code).toBe(ExitCode.Failure);
+    expect(second.stderr()).toContain('in use');
+    expect(await get(`unix:${socket}`, '/')).toBe('Hello from the fixture\n');
+  });
+
+  it('replaces a stale socket file left by a crashed server', async () => {
+    const socket = join(dir.path, 'stale.sock');
+    const crashed = createServer().listen(socket);
+    await once(crashed, 'listening');
+    // Simulate a crash: the file stays but nobody accepts on it.
+    (crashed as unknown as { _handle: { close(): void } })._handle.close();
+    const proc = start(['serve', fixture('app.mjs'), '--socket', socket]);
+    await proc.waitForOutput(/listening on/);
+    expect(await get(`unix:${socket}`, '/')).toBe('Hello from the fixture\n');
+  });
+});
+
+describe('fcgi serve --workers', () => {
+  it('spreads connections over the workers on one shared socket', async () => {
+    const socket = join(dir.path, 'pool.sock');
+    const proc = start(['serve', fixture('app.mjs'), '--socket', socket, '--workers', '2']);
+    await proc.waitForOutput(/listening on unix:.* with 2 workers/);
+    const pids = await collectPids(`unix:${socket}`, 2);
+    expect(pids.size).toBe(2);
+    expect(pids.has(String(proc.child.pid))).toBe(false);
+  });
+
+  it('replaces a worker that was killed and keeps serving', async () => {
+    const proc = start(['serve', fixture('app.mjs'), '--port', '0', '--workers', '2']);
+    const [, target] = await proc.waitForOutput(/listening on (127\.0\.0\.1:\d+) with 2 workers/);
+    const before = await collectPids(target!, 2);
+    const victim = [...before][0]!;
+    process.kill(Number(victim), 'SIGKILL');
+    await proc.waitForOutput(new RegExp(`replaced worker ${victim}`));
+    expect(proc.stderr()).toContain(`worker ${victim} exited (SIGKILL); starting another`);
+    const after = await collectPids(target!, 2);
+    expect(after.size).toBe(2);
+    expect(after.has(victim)).toBe(false);
+  });
+
+  it('stops every worker gracefully on SIGTERM and exits 0', async () => {
+    const socket = join(dir.path, 'pool.sock');
+    const proc = start(['serve', fixture('app.mjs'), '--socket', socket, '--workers', '2']);
+    await proc.waitForOutput(/with 2 workers/);
+    const answer = get(`unix:${socket}`, '/slow?ms=500');
+    await proc.waitForOutput(/slow request started/);
+    proc.child.kill('SIGTERM');
+    expect(await answer).toBe('slept 500\n');
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('stops with exit 1 when the first worker cannot load the module', async () => {
+    const bad = join(dir.path, 'bad.mjs');
+    await writeFile(bad, 'export default 42;\n');
+    const proc = start(['serve', bad, '--port', '0', '--workers', '3']);
+    expect((await proc.exited).code).toBe(ExitCode.Failure);
+    expect(proc.stderr().match(/has no handler/g)).toHaveLength(1);
+  });
+});
+
+/** Asks /pid on fresh connections until `count` different workers answered (at most 50 tries). */
+async function collectPids(target: string, count: number): Promise<Set<string>> {
+  const pids = new Set<string>();
+  for (let i = 0; i < 50 && pids.size < count; i++) pids.add(await get(target, '/pid'));
+  return pids;
+}
+
+function hasCommand(name: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
