@@ -1,6 +1,7 @@
+import { serve as serveHandler } from '@fcgi/responder';
 import { getRequestIP, H3, HTTPError, readBody } from 'h3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getRequestInfo, serve } from '../src/index';
+import { createH3Handler, getRequestInfo, serve } from '../src/index';
 import { chunksOf, fastcgiHarness, signal } from './harness';
 
 const harness = fastcgiHarness();
@@ -153,5 +154,37 @@ describe('serve() with an h3 v2 app', () => {
     await closed;
 
     expect(finished).toBe(true);
+  });
+});
+
+describe('createH3Handler()', () => {
+  it("gives a handler that @fcgi/responder's serve() runs with getRequestIP and the FastCGI info working", async () => {
+    const app = new H3().get('/who', (event) => ({
+      ip: getRequestIP(event),
+      stage: getRequestInfo(event)?.params.APP_STAGE,
+    }));
+    const { client } = await harness.start((socketPath) =>
+      serveHandler(createH3Handler(app), { socketPath }),
+    );
+
+    const response = await client.fetch('/who', { params: { REMOTE_ADDR: '192.0.2.8', APP_STAGE: 'dev' } });
+
+    expect(await response.json()).toEqual({ ip: '192.0.2.8', stage: 'dev' });
+  });
+
+  it('runs event.waitUntil() work in the background by default', async () => {
+    const ran = signal<string>();
+    const app = new H3().post('/later', (event) => {
+      event.waitUntil(Promise.resolve().then(() => ran.resolve('done')));
+      return 'accepted';
+    });
+    const { client } = await harness.start((socketPath) =>
+      serveHandler(createH3Handler(app), { socketPath }),
+    );
+
+    const response = await client.fetch('/later', { method: 'POST' });
+
+    expect(await response.text()).toBe('accepted');
+    await expect(ran.promise).resolves.toBe('done');
   });
 });

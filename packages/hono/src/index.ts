@@ -1,3 +1,3 @@
 export { getConnInfo } from './conninfo';
 export { type FcgiBindings, type FcgiEnv, isRequestInfo } from './env';
-export { type HonoFetchApp, serve } from './serve';
+export { createHonoHandler, type HonoFetchApp, serve } from './serve';

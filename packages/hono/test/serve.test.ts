@@ -1,6 +1,7 @@
+import { serve as serveHandler } from '@fcgi/responder';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FcgiEnv, serve } from '../src/index';
+import { createHonoHandler, type FcgiEnv, getConnInfo, serve } from '../src/index';
 import { fastcgiHarness } from './harness';
 
 const harness = fastcgiHarness();
@@ -92,5 +93,19 @@ describe('serve()', () => {
 
     expect(response.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/; HttpOnly']);
     expect(await response.text()).toBe('ok');
+  });
+});
+
+describe('createHonoHandler()', () => {
+  it("gives a handler that @fcgi/responder's serve() runs with c.env and getConnInfo working", async () => {
+    const app = new Hono<FcgiEnv>();
+    app.get('/who', (c) => c.json({ address: getConnInfo(c).remote.address, stage: c.env.params.APP_STAGE }));
+    const { client } = await harness.start((socketPath) =>
+      serveHandler(createHonoHandler(app), { socketPath }),
+    );
+
+    const response = await client.fetch('/who', { params: { REMOTE_ADDR: '192.0.2.7', APP_STAGE: 'dev' } });
+
+    expect(await response.json()).toEqual({ address: '192.0.2.7', stage: 'dev' });
   });
 });

@@ -76,6 +76,21 @@ describe('streaming helpers', () => {
     expect(body).toBe('chunk 1;chunk 2;chunk 3;');
   });
 
+  it('leaves the HTTP framing to the web server: no Transfer-Encoding or Connection header', async () => {
+    // Hono's streaming helpers set both for Node's http module. A web server that trusts them would
+    // try to de-chunk the plain body: Caddy 2.6 then fails with "invalid byte in chunk length".
+    const app = new Hono();
+    app.get('/events', (c) => streamSSE(c, (sse) => sse.writeSSE({ data: 'only' })));
+    const { client } = await harness.start((socketPath) => serve(app, { socketPath }));
+
+    const response = await client.fetch('/events');
+
+    expect(response.headers.get('transfer-encoding')).toBeNull();
+    expect(response.headers.get('connection')).toBeNull();
+    expect(response.headers.get('cache-control')).toBe('no-cache');
+    expect(await response.text()).toBe('data: only\n\n');
+  });
+
   it("runs the stream's onAbort callback when the client goes away mid-stream", async () => {
     const aborted = signal();
     const firstWritten = signal();
