@@ -58,11 +58,12 @@ function requestHost(params: Readonly<Record<string, string>>, https: boolean): 
   const httpHost = params.HTTP_HOST;
   if (httpHost && HOST.test(httpHost)) return httpHost;
   const name = params.SERVER_NAME;
-  if (!name || !HOST.test(name)) return 'localhost';
+  if (!name) return 'localhost';
+  const host = name.includes(':') && !name.startsWith('[') ? `[${name}]` : name;
+  if (!HOST.test(host)) return 'localhost';
   const port = params.SERVER_PORT;
-  if (!port || !/^\d{1,5}$/.test(port) || port === (https ? '443' : '80')) return name;
-  const bracketed = name.includes(':') && !name.startsWith('[') ? `[${name}]` : name;
-  return `${bracketed}:${port}`;
+  if (!port || !/^\d{1,5}$/.test(port) || port === (https ? '443' : '80')) return host;
+  return `${host}:${port}`;
 }
 
 function requestTarget(params: Readonly<Record<string, string>>): string {

@@ -27,11 +27,11 @@ export interface ErrorContext {
 
 export type ErrorOutcome = Response | { response?: Response; appStatus?: number } | undefined;
 
-// `void` so that a hook that only logs (returns nothing) type-checks.
 export type ErrorHook = (
   error: Error,
   context: ErrorContext,
-) => ErrorOutcome | void | Promise<ErrorOutcome | void>;
+) => // biome-ignore lint/suspicious/noConfusingVoidType: a hook that only logs returns nothing, sync or async
+ErrorOutcome | void | Promise<ErrorOutcome | void>;
 
 export interface ServeOptions {
   /** TCP port (with host). */
