@@ -35,7 +35,19 @@ function area(url: string, name: string): string {
   if (url.includes('/bench/')) return 'bench app';
   if (url.includes('undici') || url.includes('internal/deps/undici'))
     return 'undici (Request/Response/Headers/body)';
-  if (url.includes('webstreams')) return 'web streams';
+  // ReadableStream's constructor marks every stream transferable: that cost is the stream's.
+  if (url.includes('webstreams') || url.includes('js_transferable')) return 'web streams';
+  if (url.includes('abort_controller') || url.includes('event_target') || url === 'node:events') {
+    return 'AbortController/EventTarget';
+  }
+  if (
+    name === 'writeBuffer' ||
+    name === 'writev' ||
+    name === 'writeUtf8String' ||
+    name === 'writeLatin1String'
+  ) {
+    return 'socket writes (native)';
+  }
   if (url.includes('internal/url') || url === 'node:url') return 'URL';
   if (url.includes('net') || url.includes('stream') || url.includes('stream_base')) return 'node net/streams';
   if (url === '') return 'native/builtin';
