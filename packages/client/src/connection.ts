@@ -16,6 +16,8 @@ export interface ConnectOptions {
 }
 
 const MAX_REQUEST_ID = 0xffff;
+/** Batches up to this size are copied into one buffer; larger ones (body views) go out as they are. */
+const COALESCE_LIMIT = 16 * 1024;
 
 /** Opens a socket to the target; rejects with CONNECT_FAILED, a TimeoutError or the signal's reason. */
 export function connectSocket(target: FastCGITarget, options: ConnectOptions = {}): Promise<Socket> {
@@ -147,11 +149,25 @@ export class Connection {
   /** Writes records in one batch; false means the socket buffer is full (wait for drain()). */
   write(chunks: readonly Uint8Array[]): boolean {
     if (this.#closed || this.#socket.destroyed) return false;
+    if (chunks.length === 1) return this.#socket.write(chunks[0]!);
+    let total = 0;
+    for (const chunk of chunks) total += chunk.byteLength;
+    if (total <= COALESCE_LIMIT) {
+      // Small records (a whole GET, a record header and its content) cost less copied into one buffer
+      // than handed to writev one by one.
+      const merged = new Uint8Array(total);
+      let offset = 0;
+      for (const chunk of chunks) {
+        merged.set(chunk, offset);
+        offset += chunk.byteLength;
+      }
+      return this.#socket.write(merged);
+    }
     let flowing = true;
-    if (chunks.length > 1) this.#socket.cork();
+    this.#socket.cork();
     for (const chunk of chunks) flowing = this.#socket.write(chunk);
-    if (chunks.length > 1) this.#socket.uncork();
-    return flowing && this.#socket.writableLength < this.#socket.writableHighWaterMark;
+    this.#socket.uncork();
+    return flowing;
   }
 
   /** Resolves when the socket can take more data; rejects when it closes first. */

@@ -321,8 +321,9 @@ export class Exchange implements RecordSink {
 
   #stopBody(reason: unknown): void {
     const reader = this.#bodyReader;
+    if (!reader) return;
     this.#bodyReader = undefined;
-    reader?.cancel(reason).catch(() => {});
+    reader.cancel(reason).catch(() => {});
   }
 
   #withStderr<E extends FastCGIClientError | FastCGIStatusError>(error: E): E {
@@ -345,7 +346,9 @@ export class Exchange implements RecordSink {
     if (this.#phase === 'done') return;
     this.#phase = 'done';
     if (this.#abortTimer) clearTimeout(this.#abortTimer);
-    this.#stopBody(new FastCGIClientError('CONNECTION_CLOSED', 'The FastCGI request ended'));
+    if (this.#bodyReader && !this.#stdinComplete) {
+      this.#stopBody(new FastCGIClientError('CONNECTION_CLOSED', 'The FastCGI request ended'));
+    }
     this.#stderr.end();
     this.#connection.detach(this, reusable);
     this.#resolveFinished();
