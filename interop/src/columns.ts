@@ -9,6 +9,8 @@ import { startNginx } from './servers/nginx';
 import type { Column } from './servers/types';
 
 const NGINX_HALF_DUPLEX = 'nginx is half-duplex: it stops reading the response while sending the body';
+const HAPROXY_CHUNKED =
+  'haproxy must send CONTENT_LENGTH: a chunked body larger than tune.bufsize is answered 400';
 const CADDY_HALF_DUPLEX = 'caddy is half-duplex: it stops reading the response while sending the body';
 
 export const columns: Column[] = [
@@ -43,6 +45,7 @@ export const columns: Column[] = [
     start: startHaproxy,
     bigTransfers: true,
     keepsBackendConnections: true,
+    rejectsChunkedUploads: HAPROXY_CHUNKED,
   },
   {
     name: 'haproxy (tcp)',
@@ -50,8 +53,16 @@ export const columns: Column[] = [
     start: startHaproxy,
     bigTransfers: false,
     keepsBackendConnections: true,
+    rejectsChunkedUploads: HAPROXY_CHUNKED,
   },
-  { name: 'cgi-fcgi', transport: 'unix', start: startCgiFcgi, bigTransfers: true, rawCgi: true },
+  {
+    name: 'cgi-fcgi',
+    transport: 'unix',
+    start: startCgiFcgi,
+    bigTransfers: true,
+    rawCgi: true,
+    rejectsChunkedUploads: 'cgi-fcgi reads stdin only up to CONTENT_LENGTH',
+  },
 ];
 
 /** INTEROP_COLUMNS="nginx (unix),caddy" runs only those columns (for debugging one server). */

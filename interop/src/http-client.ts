@@ -10,6 +10,8 @@ export interface RequestOptions {
   /** An array value sends that header once per element. */
   headers?: Record<string, string | string[]>;
   body?: Uint8Array;
+  /** Send the body with chunked transfer-encoding (no Content-Length), as a streaming upload does. */
+  chunked?: boolean;
   agent?: Agent;
 }
 
@@ -26,13 +28,15 @@ const BODY_WRITE_CHUNK = 1024 * 1024;
 /** Sends the request and resolves with the response stream once its head has arrived. */
 export function openResponse(baseUrl: string, options: RequestOptions): Promise<IncomingMessage> {
   const url = new URL(baseUrl);
+  const headers: Record<string, string | string[]> = { ...options.headers };
+  if (options.body && !options.chunked) headers['content-length'] = String(options.body.byteLength);
   return new Promise((resolve, reject) => {
     const req = request({
       host: url.hostname,
       port: url.port,
       method: options.method ?? 'GET',
       path: options.path,
-      headers: options.headers,
+      headers,
       agent: options.agent,
     });
     req.once('response', resolve);
