@@ -55,6 +55,15 @@ describe('serve() with an h3 v2 app', () => {
     expect(await response.text()).toBe('198.51.100.23');
   });
 
+  it('gives getRequestIP(event) undefined when the web server sent no REMOTE_ADDR', async () => {
+    const app = new H3().get('/ip', (event) => getRequestIP(event) ?? 'none');
+    const { client } = await harness.start((socketPath) => serve(app, { socketPath }));
+
+    const response = await client.fetch('/ip', { params: { REMOTE_ADDR: '' } });
+
+    expect(await response.text()).toBe('none');
+  });
+
   it('prefers X-Forwarded-For only when the app asks getRequestIP for it', async () => {
     const app = new H3()
       .get('/ip', (event) => getRequestIP(event) ?? 'none')

@@ -63,4 +63,13 @@ describe('serve() with an h3 v1 app through toWebHandler()', () => {
 
     expect(await response.json()).toEqual({ stage: 'v1' });
   });
+
+  it('gives getRequestIP(event) undefined, not an error, when the web server sent no REMOTE_ADDR', async () => {
+    const { client } = await harness.start((socketPath) => serve(toWebHandler(v1App()), { socketPath }));
+
+    const response = await client.fetch('/ip', { params: { REMOTE_ADDR: '' } });
+
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('none');
+  });
 });
