@@ -22,8 +22,8 @@ import {
 } from '@fcgi/protocol';
 import { AppStatus } from './app-status';
 import { HandlerError } from './errors';
+import { createRequest, type RequestSource } from './lazy-request';
 import { type ConnectionOptions, connectionOptions } from './options';
-import { createRequest } from './request';
 import { RequestBody } from './request-body';
 import { declaredContentLength, isBodylessMethod, paramsRecord, requestMethod } from './request-mapping';
 import { type ResponseSink, simpleResponseParts, writeResponse } from './response-writer';
@@ -45,7 +45,7 @@ const ROLE_NAMES: Record<number, RoleName | undefined> = {
 };
 
 /** One request on a connection, from BEGIN_REQUEST to END_REQUEST. */
-class ActiveRequest implements ResponseSink {
+class ActiveRequest implements ResponseSink, RequestSource {
   phase: 'params' | 'running' = 'params';
   paramsDecoder: ParamsDecoder | undefined;
   params: Readonly<Record<string, string>> = {};
@@ -396,18 +396,7 @@ export class Connection {
         return request.signal;
       },
     };
-    try {
-      request.request = createRequest({ params, body: request.body, signal: request.signal });
-    } catch (cause) {
-      this.reject(
-        request,
-        400,
-        new ProtocolError('MALFORMED_PARAMS', `The params do not form a valid request: ${message(cause)}`, {
-          cause,
-        }),
-      );
-      return;
-    }
+    request.request = createRequest(request);
     const timeout = this.options.handlerTimeout;
     if (timeout !== undefined) {
       request.timer = setTimeout(() => this.onHandlerTimeout(request, timeout), timeout);

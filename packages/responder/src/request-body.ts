@@ -27,8 +27,8 @@ export class RequestBody {
   private discarding = false;
   private wake: (() => void) | undefined;
   private stream: ReadableStream<Uint8Array> | undefined;
-  /** True once a consumer has started reading (stream or gather). */
-  used = false;
+  /** True once a consumer has started reading (stream or gather): the body can be read only once. */
+  disturbed = false;
 
   constructor(private readonly options: RequestBodyOptions) {}
 
@@ -97,7 +97,6 @@ export class RequestBody {
   /** The body as a pull-based stream: nothing is enqueued before the handler asks for it. */
   getStream(): ReadableStream<Uint8Array> {
     if (this.stream) return this.stream;
-    this.used = true;
     // Not a byte stream: enqueueing into one would transfer (detach) the socket's ArrayBuffer, which
     // other records of the same read still view.
     this.stream = new ReadableStream<Uint8Array>(
@@ -110,9 +109,18 @@ export class RequestBody {
     return this.stream;
   }
 
-  /** The whole body, gathered from the STDIN chunks with no stream in between. */
+  /** Whether the stream handed out has a reader. */
+  get locked(): boolean {
+    return this.stream?.locked ?? false;
+  }
+
+  /**
+   * The whole body, gathered from the STDIN chunks with no stream in between (through the stream
+   * only if one was handed out, so that both views agree).
+   */
   async chunksToEnd(): Promise<Uint8Array[]> {
-    this.used = true;
+    if (this.stream) return readAll(this.stream);
+    this.disturbed = true;
     const gathered: Uint8Array[] = [];
     for (;;) {
       while (this.chunks.length > 0) gathered.push(this.take());
@@ -123,6 +131,7 @@ export class RequestBody {
   }
 
   private async pullInto(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    this.disturbed = true;
     for (;;) {
       if (this.chunks.length > 0) {
         controller.enqueue(this.take());
@@ -175,8 +184,18 @@ export class RequestBody {
   }
 }
 
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return chunks;
+    chunks.push(value);
+  }
+}
+
 /** Joins chunks into one standalone array (a copy even for one chunk: views must not leak the socket buffer). */
-export function concatChunks(chunks: Uint8Array[]): Uint8Array {
+export function concatChunks(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
   let length = 0;
   for (const chunk of chunks) length += chunk.length;
   const out = new Uint8Array(length);
