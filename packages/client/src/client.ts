@@ -5,7 +5,7 @@ import { queryValues } from './management';
 import { buildParams } from './params-builder';
 import { encodeParamValues } from './params-encoder';
 import { Pool } from './pool';
-import { type FetchInit, type PreparedRequest, prepareRequest } from './request-body';
+import { bufferBody, type FetchInit, type PreparedRequest, prepareRequest } from './request-body';
 import { type FastCGITarget, parseTarget } from './target';
 
 export interface ClientOptions {
@@ -39,6 +39,12 @@ export interface ClientOptions {
   maxHeadBytes?: number;
   /** Milliseconds to wait for END_REQUEST after sending ABORT_REQUEST before closing. Default 1000. */
   abortGraceMs?: number;
+  /**
+   * Most bytes of a streamed request body with no Content-Length to read into memory first, so that
+   * CONTENT_LENGTH can be sent, as nginx does by default (php-fpm reads no body without it). Larger
+   * bodies reject with REQUEST_BODY_TOO_LARGE. Default 0: stream such bodies without CONTENT_LENGTH.
+   */
+  bufferRequestBody?: number;
 }
 
 export interface FcgiClient {
@@ -85,7 +91,9 @@ class Client implements FcgiClient {
 
   async fetch(input: Request | string | URL, init?: FetchInit): Promise<Response> {
     if (this.#closing) throw new FastCGIClientError('CLIENT_CLOSED', 'The FastCGI client is closed');
-    const prepared = await prepareRequest(input, init);
+    let prepared = await prepareRequest(input, init);
+    const bufferLimit = this.#options.bufferRequestBody ?? 0;
+    if (bufferLimit > 0) prepared = await bufferBody(prepared, bufferLimit);
     const signal = prepared.request.signal;
     if (signal.aborted) throw abortReason(signal);
     const params = encodeParamValues(

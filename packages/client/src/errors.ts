@@ -12,6 +12,10 @@ export type FastCGIClientErrorCode =
   | 'EMPTY_RESPONSE'
   /** The backend's STDOUT or records could not be understood. */
   | 'MALFORMED_RESPONSE'
+  /** A streamed request body did not match its Content-Length header. */
+  | 'BODY_LENGTH_MISMATCH'
+  /** A request body of unknown length was larger than the bufferRequestBody option allows. */
+  | 'REQUEST_BODY_TOO_LARGE'
   /** The backend answered a management record with UNKNOWN_TYPE. */
   | 'UNKNOWN_TYPE'
   /** The client was closed; no new request is accepted. */

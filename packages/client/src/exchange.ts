@@ -38,6 +38,13 @@ const BODY_HIGH_WATER_MARK = 64 * 1024;
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 const END_REQUEST_BODY_LENGTH = 8;
 
+function lengthMismatch(sent: number, declared: number): FastCGIClientError {
+  return new FastCGIClientError(
+    'BODY_LENGTH_MISMATCH',
+    `The request body stream ${sent > declared ? 'exceeded' : 'ended at'} ${sent} bytes but Content-Length says ${declared}`,
+  );
+}
+
 /**
  * One request/response over one connection: writes BEGIN_REQUEST, PARAMS and STDIN (with backpressure),
  * reads STDOUT into a Response whose body is fed only as fast as it is read, STDERR into a collector,
@@ -292,18 +299,24 @@ export class Exchange implements RecordSink {
       const reader = body.stream.getReader();
       this.#bodyReader = reader;
       this.#stdinStarted = true;
+      const declared = body.declaredLength;
+      let sent = 0;
       for (;;) {
         if (!flowing) await this.#connection.drain();
         if (this.#stdinStopped) return;
         const { done, value } = await reader.read();
         if (this.#stdinStopped) return;
         if (done) {
+          // A short body would leave the backend waiting for bytes that never come.
+          if (declared !== undefined && sent !== declared) throw lengthMismatch(sent, declared);
           this.#connection.write([encodeStreamEnd(RecordType.Stdin, this.#requestId)]);
           this.#stdinComplete = true;
           return;
         }
         if (!(value instanceof Uint8Array))
           throw new TypeError('A request body stream must yield Uint8Array chunks');
+        sent += value.byteLength;
+        if (declared !== undefined && sent > declared) throw lengthMismatch(sent, declared);
         if (value.byteLength > 0) {
           flowing = this.#connection.write(encodeStreamRecords(RecordType.Stdin, this.#requestId, value));
         }

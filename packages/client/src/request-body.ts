@@ -1,10 +1,17 @@
+import { FastCGIClientError } from './errors';
+
 /** Where the STDIN stream of a request comes from. */
 export type RequestBody =
   | { readonly kind: 'none' }
   /** In memory already: sent as views of these bytes, and replayable on a retry. */
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
   /** Read chunk by chunk as the socket accepts it; not replayable once reading started. */
-  | { readonly kind: 'stream'; readonly stream: ReadableStream<Uint8Array> };
+  | {
+      readonly kind: 'stream';
+      readonly stream: ReadableStream<Uint8Array>;
+      /** From a Content-Length header: the stream must deliver exactly this many bytes. */
+      readonly declaredLength: number | undefined;
+    };
 
 export type FetchInit = RequestInit & { params?: Record<string, string> };
 
@@ -82,10 +89,44 @@ export async function prepareRequest(
     const bytes = new Uint8Array(await request.arrayBuffer());
     return { request, url, body: { kind: 'bytes', bytes }, contentLength: bytes.byteLength };
   }
+  const length = declaredLength(request);
   return {
     request,
     url,
-    body: { kind: 'stream', stream: request.body },
-    contentLength: declaredLength(request),
+    body: { kind: 'stream', stream: request.body, declaredLength: length },
+    contentLength: length,
   };
+}
+
+/**
+ * Reads a body stream of unknown length into memory, up to `limit` bytes, so that CONTENT_LENGTH can
+ * be sent (php-fpm reads no body without it). Past the limit: REQUEST_BODY_TOO_LARGE.
+ */
+export async function bufferBody(prepared: PreparedRequest, limit: number): Promise<PreparedRequest> {
+  if (prepared.body.kind !== 'stream' || prepared.body.declaredLength !== undefined) return prepared;
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = prepared.body.stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw new FastCGIClientError(
+        'REQUEST_BODY_TOO_LARGE',
+        `The request body is larger than bufferRequestBody (${limit} bytes) and has no Content-Length`,
+      );
+    }
+    chunks.push(value);
+  }
+  const bytes = chunks.length === 1 ? chunks[0]! : new Uint8Array(total);
+  if (chunks.length !== 1) {
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+  }
+  return { ...prepared, body: { kind: 'bytes', bytes }, contentLength: total };
 }

@@ -97,6 +97,23 @@ describe.skipIf(!phpFpmAvailable)(
       expect(await response.text()).toBe('part one, part two');
     });
 
+    test('a streamed body without Content-Length reaches PHP when bufferRequestBody is set', async () => {
+      const buffering = createClient(fpm.socketPath, { documentRoot: fpm.root, bufferRequestBody: 1 << 20 });
+      try {
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('no length '));
+            controller.enqueue(new TextEncoder().encode('given'));
+            controller.close();
+          },
+        });
+        const response = await buffering.fetch('/echo.php', { method: 'POST', body: stream });
+        expect(await response.text()).toBe('no length given');
+      } finally {
+        await buffering.close();
+      }
+    });
+
     test('request headers and CGI params reach PHP as $_SERVER', async () => {
       const response = await client.fetch('https://shop.example:8443/server.php?a=1&b=2', {
         headers: { 'X-Request-Id': 'abc-123', 'Accept-Language': 'fr', Proxy: 'http://evil.example' },

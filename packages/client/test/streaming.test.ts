@@ -210,3 +210,65 @@ describe('response bodies', () => {
     expect(server.requests).toHaveLength(1);
   });
 });
+
+describe('request body length', () => {
+  function streamOf(...parts: string[]): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of parts) controller.enqueue(new TextEncoder().encode(part));
+        controller.close();
+      },
+    });
+  }
+
+  test('a stream longer than its Content-Length aborts the request with BODY_LENGTH_MISMATCH', async () => {
+    server = await startRawServer((request) => void request.abortReceived.then(() => request.end()));
+    client = createClient(server.socketPath);
+    const requestSeen = server.nextRequest();
+    const pending = client.fetch('/', {
+      method: 'POST',
+      body: streamOf('12345', '6789'),
+      headers: { 'Content-Length': '5' },
+    });
+    await expect(pending).rejects.toMatchObject({
+      code: 'BODY_LENGTH_MISMATCH',
+      message: expect.stringMatching(/exceeded 9 bytes/),
+    });
+    const request = await requestSeen;
+    await request.abortReceived;
+    expect(request.stdin.length).toBeLessThanOrEqual(5);
+  });
+
+  test('a stream shorter than its Content-Length aborts the request with BODY_LENGTH_MISMATCH', async () => {
+    server = await startRawServer((request) => void request.abortReceived.then(() => request.end()));
+    client = createClient(server.socketPath);
+    const pending = client.fetch('/', {
+      method: 'POST',
+      body: streamOf('123'),
+      headers: { 'Content-Length': '5' },
+    });
+    await expect(pending).rejects.toMatchObject({
+      code: 'BODY_LENGTH_MISMATCH',
+      message: expect.stringMatching(/ended at 3 bytes/),
+    });
+  });
+
+  test('with bufferRequestBody a stream of unknown length is sent with its CONTENT_LENGTH', async () => {
+    server = await startRawServer(echo);
+    client = createClient(server.socketPath, { bufferRequestBody: 1024 });
+    const response = await client.fetch('/', { method: 'POST', body: streamOf('chunked ', 'upload') });
+    expect(await response.text()).toBe('chunked upload');
+    expect(server.requests[0]!.params.CONTENT_LENGTH).toBe('14');
+  });
+
+  test('with bufferRequestBody a stream beyond the limit is refused before anything is sent', async () => {
+    server = await startRawServer(echo);
+    client = createClient(server.socketPath, { bufferRequestBody: 4 });
+    await expect(client.fetch('/', { method: 'POST', body: streamOf('too ', 'long') })).rejects.toMatchObject(
+      {
+        code: 'REQUEST_BODY_TOO_LARGE',
+      },
+    );
+    expect(server.connections).toHaveLength(0);
+  });
+});
