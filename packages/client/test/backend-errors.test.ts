@@ -1,4 +1,4 @@
-import { ProtocolStatus } from '@fcgi/protocol';
+import { encodeStreamRecords, ProtocolStatus, RecordType } from '@fcgi/protocol';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createClient, FastCGIStatusError, type FcgiClient, readStderr } from '../src/index';
 import { type RawServer, startRawServer } from './helpers/raw-server';
@@ -90,6 +90,44 @@ describe('broken responses', () => {
     const response = await client.fetch('/');
     expect(response.status).toBe(200);
     await expect(response.text()).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+  });
+
+  test('bytes that are not FastCGI records reject with MALFORMED_RESPONSE', async () => {
+    server = await startRawServer((request) => {
+      request.connection.socket.write('HTTP/1.1 200 OK\r\n\r\n');
+    });
+    client = createClient(server.socketPath);
+    await expect(client.fetch('/')).rejects.toMatchObject({
+      code: 'MALFORMED_RESPONSE',
+      message: expect.stringMatching(/not FastCGI records/),
+    });
+  });
+
+  test('records for another request id are ignored', async () => {
+    server = await startRawServer((request) => {
+      request.connection.write(
+        encodeStreamRecords(
+          RecordType.Stdout,
+          request.requestId + 7,
+          new TextEncoder().encode('Status: 500\r\n\r\n'),
+        ),
+      );
+      request.respond('Status: 200 OK', 'mine');
+    });
+    client = createClient(server.socketPath);
+    const response = await client.fetch('/');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('mine');
+  });
+
+  test('a backend that sends records on an idle connection has it closed', async () => {
+    server = await startRawServer((request) => {
+      request.respond('Status: 200 OK', 'ok');
+      request.stdout('unsolicited');
+    });
+    client = createClient(server.socketPath);
+    expect(await (await client.fetch('/')).text()).toBe('ok');
+    await server.connections[0]!.closed;
   });
 
   test('a status the Response constructor refuses rejects with MALFORMED_RESPONSE', async () => {
