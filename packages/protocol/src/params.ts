@@ -199,8 +199,9 @@ export class ParamsDecoder {
   readonly #reader: PairReader;
   #byteLength = 0;
   #failure: ProtocolError | undefined;
-  // Bytes of a pair whose header is not complete yet (at most 7).
-  readonly #head = new Uint8Array(MAX_PAIR_HEADER);
+  // Bytes of a pair whose header is not complete yet (at most 7); allocated on first need, since
+  // most params streams arrive in one record.
+  #head: Uint8Array | undefined;
   #headLength = 0;
   // A pair whose header is known but whose name/value bytes are still arriving.
   #pair: Uint8Array | undefined;
@@ -263,7 +264,8 @@ export class ParamsDecoder {
 
   /** Moves header bytes from `chunk` into the pending head; returns the offset after them, or -1. */
   #completeHead(chunk: Uint8Array, base: number): number {
-    const head = this.#head;
+    // Only called while #headLength > 0, so the head exists.
+    const head = this.#head!;
     let offset = 0;
     let headerSize = pairHeaderSize(head, 0, this.#headLength);
     while (headerSize < 0) {
@@ -307,6 +309,7 @@ export class ParamsDecoder {
   #keepPartial(chunk: Uint8Array, offset: number, base: number): void {
     const headerSize = pairHeaderSize(chunk, offset, chunk.length);
     if (headerSize < 0) {
+      this.#head ??= new Uint8Array(MAX_PAIR_HEADER);
       this.#head.set(chunk.subarray(offset));
       this.#headLength = chunk.length - offset;
       return;

@@ -2,13 +2,20 @@
 
 // String.fromCharCode.apply takes its arguments on the stack; chunks keep long strings safe.
 const APPLY_CHUNK = 8192;
-// Below this size an ASCII scan plus fromCharCode beats a TextDecoder call.
-const SHORT_TEXT = 256;
+// Up to about this many bytes fromCharCode beats a TextDecoder call (measured on Node 20); above it,
+// TextDecoder's ASCII fast path wins by far.
+const SHORT_TEXT = 24;
 // Param names and many values ("POST", "HTTP/1.1", "on") repeat on every request: short strings are
-// looked up in a small direct-mapped cache, so a repeat costs a hash and a compare, no allocation.
+// looked up in a small direct-mapped cache keyed by their bytes, so a repeat costs one compare pass
+// and no allocation.
 const CACHE_SLOTS = 1024;
 const CACHE_MAX_LENGTH = 48;
-const cache: string[] = new Array<string>(CACHE_SLOTS).fill('');
+// Slots [0, CACHE_SLOTS) hold ASCII text for UTF-8 decoding; [CACHE_SLOTS, 2 * CACHE_SLOTS) hold
+// latin1 text, which may have bytes above 0x7F that UTF-8 would read differently.
+const LATIN1_SLOTS = CACHE_SLOTS;
+const cacheStrings: string[] = new Array<string>(2 * CACHE_SLOTS).fill('');
+const cacheLengths = new Uint8Array(2 * CACHE_SLOTS);
+const cacheBytes = new Uint8Array(2 * CACHE_SLOTS * CACHE_MAX_LENGTH);
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
@@ -20,42 +27,70 @@ function fromCodes(bytes: Uint8Array, start: number, end: number): string {
   return String.fromCharCode.apply(null, codes);
 }
 
-/** Byte-for-byte text of at most CACHE_MAX_LENGTH bytes, through the cache. */
-function cachedText(bytes: Uint8Array, start: number, end: number, hash: number): string {
-  const slot = hash & (CACHE_SLOTS - 1);
-  const cached = cache[slot]!;
+/**
+ * The cache slot for `bytes[start, end)` (1..CACHE_MAX_LENGTH bytes): a hash of the length and a few
+ * sampled bytes at both ends and the middle, cheap enough that a hit costs little more than the compare.
+ */
+function cacheSlot(bytes: Uint8Array, start: number, end: number): number {
   const length = end - start;
-  if (cached.length === length) {
-    let i = 0;
-    while (i < length && cached.charCodeAt(i) === bytes[start + i]) i++;
-    if (i === length) return cached;
+  let hash = Math.imul(length ^ 0x9e3779b9, 0x01000193);
+  hash = Math.imul(hash ^ bytes[start]!, 0x01000193);
+  hash = Math.imul(hash ^ bytes[start + (length >>> 1)]!, 0x01000193);
+  hash = Math.imul(hash ^ bytes[end - 1]!, 0x01000193);
+  if (length > 3) {
+    hash = Math.imul(hash ^ bytes[start + 1]!, 0x01000193);
+    hash = Math.imul(hash ^ bytes[end - 2]!, 0x01000193);
+    hash = Math.imul(hash ^ bytes[end - 3]!, 0x01000193);
+    hash = Math.imul(hash ^ bytes[start + (length >>> 2)]!, 0x01000193);
   }
-  const text = fromCodes(bytes, start, end);
-  cache[slot] = text;
+  return (hash ^ (hash >>> 15)) & (CACHE_SLOTS - 1);
+}
+
+/** The cached string for exactly these bytes, or undefined. */
+function cacheLookup(bytes: Uint8Array, start: number, end: number, slot: number): string | undefined {
+  const length = end - start;
+  if (cacheLengths[slot] !== length) return undefined;
+  const base = slot * CACHE_MAX_LENGTH - start;
+  for (let i = start; i < end; i++) {
+    if (cacheBytes[base + i] !== bytes[i]) return undefined;
+  }
+  return cacheStrings[slot];
+}
+
+function cacheStore(bytes: Uint8Array, start: number, end: number, slot: number, text: string): string {
+  cacheLengths[slot] = end - start;
+  cacheBytes.set(bytes.subarray(start, end), slot * CACHE_MAX_LENGTH);
+  cacheStrings[slot] = text;
   return text;
 }
 
-function hashByte(hash: number, byte: number): number {
-  // FNV-1a step.
-  return Math.imul(hash ^ byte, 0x01000193);
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  let high = 0;
+  for (let i = start; i < end; i++) high |= bytes[i]!;
+  return high < 0x80;
 }
 
-const FNV_OFFSET = 0x811c9dc5 | 0;
+/** Byte-for-byte text without the cache. */
+function latin1Text(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= SHORT_TEXT) return fromCodes(bytes, start, end);
+  // ASCII reads the same in UTF-8, and TextDecoder is fast at it. (TextDecoder's 'latin1' is really
+  // windows-1252, which remaps 0x80-0x9F, so it cannot be used for the general case.)
+  if (isAscii(bytes, start, end)) return utf8Decoder.decode(bytes.subarray(start, end));
+  let text = '';
+  for (let at = start; at < end; at += APPLY_CHUNK)
+    text += fromCodes(bytes, at, Math.min(at + APPLY_CHUNK, end));
+  return text;
+}
 
 /** Byte-for-byte decode: every byte becomes the code unit of the same value. Never throws. */
 export function decodeLatin1(bytes: Uint8Array, start: number, end: number): string {
   const length = end - start;
   if (length === 0) return '';
-  if (length <= CACHE_MAX_LENGTH) {
-    let hash = FNV_OFFSET;
-    for (let i = start; i < end; i++) hash = hashByte(hash, bytes[i]!);
-    return cachedText(bytes, start, end, hash);
-  }
-  if (length <= APPLY_CHUNK) return fromCodes(bytes, start, end);
-  let text = '';
-  for (let at = start; at < end; at += APPLY_CHUNK)
-    text += fromCodes(bytes, at, Math.min(at + APPLY_CHUNK, end));
-  return text;
+  if (length > CACHE_MAX_LENGTH) return latin1Text(bytes, start, end);
+  const slot = LATIN1_SLOTS + cacheSlot(bytes, start, end);
+  return (
+    cacheLookup(bytes, start, end, slot) ?? cacheStore(bytes, start, end, slot, latin1Text(bytes, start, end))
+  );
 }
 
 /** UTF-8 decode that turns invalid sequences into U+FFFD instead of throwing. */
@@ -63,19 +98,11 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
   const length = end - start;
   if (length === 0) return '';
   if (length <= CACHE_MAX_LENGTH) {
-    let hash = FNV_OFFSET;
-    let high = 0;
-    for (let i = start; i < end; i++) {
-      const byte = bytes[i]!;
-      high |= byte;
-      hash = hashByte(hash, byte);
-    }
-    // ASCII text reads the same in UTF-8 and latin1.
-    if (high < 0x80) return cachedText(bytes, start, end, hash);
-  } else if (length <= SHORT_TEXT) {
-    let high = 0;
-    for (let i = start; i < end; i++) high |= bytes[i]!;
-    if (high < 0x80) return fromCodes(bytes, start, end);
+    // Only ASCII text is cached, where UTF-8 and latin1 read the same, so a hit needs no scan.
+    const slot = cacheSlot(bytes, start, end);
+    const cached = cacheLookup(bytes, start, end, slot);
+    if (cached !== undefined) return cached;
+    if (isAscii(bytes, start, end)) return cacheStore(bytes, start, end, slot, latin1Text(bytes, start, end));
   }
   return utf8Decoder.decode(bytes.subarray(start, end));
 }

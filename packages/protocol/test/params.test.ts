@@ -122,6 +122,24 @@ describe('decodeParams vectors', () => {
     expect(decoded.charCodeAt(19_999)).toBe(0x80 + (19_999 % 128));
   });
 
+  it('reads the same short bytes as UTF-8 and as latin1 differently, however often they repeat', () => {
+    const encoded = bytes(1, 2, 0x41, 0xc3, 0xa9);
+    for (let round = 0; round < 3; round++) {
+      expect(decodeParams(encoded, { encoding: 'latin1' })).toEqual([['A', '\u00c3\u00a9']]);
+      expect(decodeParams(encoded)).toEqual([['A', '\u00e9']]);
+    }
+  });
+
+  it('decodes many distinct short strings correctly when they compete for cache slots', () => {
+    const pairs = Array.from({ length: 5000 }, (_, i): [string, string] => [
+      `N${i}`,
+      `value-${(i * 7919) % 5003}`,
+    ]);
+    const encoded = encodeParams(pairs);
+    expect(decodeParams(encoded)).toEqual(pairs);
+    expect(decodeParams(encoded, { encoding: 'latin1' })).toEqual(pairs);
+  });
+
   it.each([
     ['inside the length bytes', bytes(0x80, 0, 0)],
     ['between the two lengths', bytes(1)],
