@@ -38,9 +38,14 @@ export function writeResponse(
 ): Promise<void> | undefined {
   const status = response.status;
   const body = response.body;
-  const bodyless = isHead || status === 204 || status === 304 || status < 200;
-  if (body === null || bodyless) {
-    const head = formatHead(response, body === null && !bodyless ? 0 : undefined);
+  const bodyless = status === 204 || status === 304 || status < 200;
+  if (isHead && body !== null && !bodyless && !response.headers.has('content-length')) {
+    // HEAD gets the headers GET would get, Content-Length included when the body is complete at once.
+    const head = formatResponseHead(status, response.headers, response.statusText || undefined);
+    return streamBody(sink, body, head, false, appStatus, true);
+  }
+  if (body === null || bodyless || isHead) {
+    const head = formatHead(response, body === null && !bodyless && !isHead ? 0 : undefined);
     if (body !== null) body.cancel().catch(ignore);
     sink.started = true;
     sink.finish(
@@ -60,6 +65,7 @@ async function streamBody(
   head: string,
   hasLength: boolean,
   appStatus: number,
+  headOnly = false,
 ): Promise<void> {
   const id = sink.requestId;
   let reader: ReadableStreamDefaultReader<unknown>;
@@ -107,6 +113,12 @@ async function streamBody(
 
   sink.started = true;
   const parts = stdout(id, complete && !hasLength ? `Content-Length: ${size}\r\n${head}` : head);
+  if (headOnly) {
+    if (!complete) reader.cancel().catch(ignore);
+    sink.setCancel(undefined);
+    sink.finish([...parts, encodeStreamEnd(RecordType.Stdout, id)], appStatus);
+    return;
+  }
   for (const bytes of collected)
     if (bytes.length > 0) parts.push(...encodeStreamRecords(RecordType.Stdout, id, bytes));
   if (complete) {

@@ -85,6 +85,18 @@ describe('the response head', () => {
     expect(pulls).toBeLessThanOrEqual(1);
   });
 
+  test('HEAD gets the Content-Length GET would get for a complete body, and no body bytes', async () => {
+    const { path } = await servers.start(() => new Response('Hello, World!'));
+    const client = await servers.connect(path);
+    client.begin({ keepConn: true, params: params('GET', '/') });
+    const get = await client.response(1);
+    client.begin({ keepConn: true, params: params('HEAD', '/') });
+    const head = await client.response(1);
+    expect(get.header('content-length')).toBe('13');
+    expect(head.headers).toEqual(get.headers);
+    expect(head.body.length).toBe(0);
+  });
+
   test('a header value with bytes above 0x7F is passed through as latin1', async () => {
     const result = await once(() => new Response('x', { headers: { 'x-name': 'caf\u00e9' } }));
     expect(result.stdout.includes(Buffer.from('x-name: caf\xe9', 'latin1'))).toBe(true);
