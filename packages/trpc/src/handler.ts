@@ -19,7 +19,7 @@ export type FcgiCreateContextFn<TRouter extends AnyRouter> = (
   opts: FcgiCreateContextFnOptions,
 ) => inferRouterContext<TRouter> | Promise<inferRouterContext<TRouter>>;
 
-/** `fetchRequestHandler`'s options without `req` (each request supplies it), with an FastCGI-aware `createContext`. */
+/** `fetchRequestHandler`'s options without `req` (each request supplies it), with a FastCGI-aware `createContext`. */
 export type TRPCHandlerOptions<TRouter extends AnyRouter> = Omit<
   FetchHandlerRequestOptions<TRouter>,
   'req' | 'createContext'

@@ -1,4 +1,5 @@
 import type { FcgiClient } from '@fcgi/client';
+import { serve } from '@fcgi/responder';
 import {
   createTRPCClient,
   httpBatchLink,
@@ -10,7 +11,7 @@ import {
 } from '@trpc/client';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { serveTRPC } from '../src/index';
+import { createTRPCHandler, serveTRPC } from '../src/index';
 import { fastcgiHarness } from './harness';
 import { type AppRouter, appRouter, createContext, subscriptionEvents } from './router';
 
@@ -190,5 +191,29 @@ describe('serveTRPC() with @trpc/client over FastCGI', () => {
 
     expect(response.status).toBe(404);
     expect(await response.text()).toBe('Not Found\n');
+  });
+
+  it('gives a handler that can sit beside other routes', async () => {
+    const trpcHandler = createTRPCHandler({ router: appRouter, endpoint: '/api/trpc', createContext });
+    const { client } = await harness.start((socketPath) =>
+      serve(
+        (request, info) =>
+          new URL(request.url).pathname === '/health' ? new Response('ok') : trpcHandler(request, info),
+        { socketPath },
+      ),
+    );
+    const trpc = createTRPCClient<AppRouter>({
+      links: [
+        httpBatchLink({
+          url: 'http://localhost/api/trpc',
+          fetch: (input, init) => client.fetch(input as string, init as RequestInit),
+        }),
+      ],
+    });
+
+    const health = await client.fetch('/health');
+
+    expect(await health.text()).toBe('ok');
+    await expect(trpc.greet.query('neighbour')).resolves.toBe('Hello, neighbour!');
   });
 });
