@@ -37,6 +37,8 @@ const BODY_HIGH_WATER_MARK = 64 * 1024;
 /** Statuses whose responses never carry a body (Response refuses one). */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 const END_REQUEST_BODY_LENGTH = 8;
+/** A body up to this size goes out in the same write as BEGIN_REQUEST and PARAMS. */
+const SMALL_BODY_BYTES = 8 * 1024;
 
 function lengthMismatch(sent: number, declared: number): FastCGIClientError {
   return new FastCGIClientError(
@@ -110,9 +112,13 @@ export class Exchange implements RecordSink {
     const begin = encodeBeginRequest(this.#requestId, Role.Responder, this.#init.keepConn ? KEEP_CONN : 0);
     const params = encodeStreamRecords(RecordType.Params, this.#requestId, this.#init.params, { end: true });
     const body = this.#init.body;
-    if (body.kind === 'none') {
-      // The whole request in one write: begin, params, and an empty STDIN.
-      this.#connection.write([begin, ...params, encodeStreamEnd(RecordType.Stdin, this.#requestId)]);
+    if (body.kind === 'none' || (body.kind === 'bytes' && body.bytes.byteLength <= SMALL_BODY_BYTES)) {
+      // The whole request in one write: begin, params, and the STDIN stream.
+      const stdin =
+        body.kind === 'none'
+          ? [encodeStreamEnd(RecordType.Stdin, this.#requestId)]
+          : encodeStreamRecords(RecordType.Stdin, this.#requestId, body.bytes, { end: true });
+      this.#connection.write([begin, ...params, ...stdin]);
       this.#stdinComplete = true;
       return;
     }

@@ -80,6 +80,9 @@ export async function prepareRequest(
     // Node requires it for a streamed body; half duplex is all FastCGI does anyway.
     streamInit.duplex = 'half';
   }
+  if (input instanceof Request && input.bodyUsed) {
+    throw new TypeError('The Request body has already been read; pass a fresh Request or a body in init');
+  }
   const request = input instanceof Request && init === undefined ? input : new Request(target, requestInit);
   const url = new URL(request.url);
   const noBodyLength = request.method === 'GET' || request.method === 'HEAD' ? undefined : 0;

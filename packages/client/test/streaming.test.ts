@@ -113,6 +113,33 @@ describe('request bodies', () => {
     await (await requestSeen).abortReceived;
   });
 
+  test('a Request object is sent with its method, headers and body', async () => {
+    server = await startRawServer(echo);
+    client = createClient(server.socketPath);
+    const request = new Request('http://app.example/items', {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'text/plain', 'X-Id': '7' },
+      body: 'patched',
+    });
+    const response = await client.fetch(request);
+    expect(await response.text()).toBe('patched');
+    expect(server.requests[0]!.params).toMatchObject({
+      REQUEST_METHOD: 'PATCH',
+      HTTP_HOST: 'app.example',
+      HTTP_X_ID: '7',
+      CONTENT_TYPE: 'text/plain',
+    });
+  });
+
+  test('a Request whose body was already read is refused with a TypeError', async () => {
+    server = await startRawServer(echo);
+    client = createClient(server.socketPath);
+    const request = new Request('http://localhost/', { method: 'POST', body: 'once' });
+    await request.text();
+    await expect(client.fetch(request)).rejects.toThrow(/already been read/);
+    expect(server.connections).toHaveLength(0);
+  });
+
   test('a GET with a body is refused before anything is sent', async () => {
     server = await startRawServer(echo);
     client = createClient(server.socketPath);
