@@ -33,6 +33,13 @@ echo 'cookies set';
 error_log('something went wrong in log.php');
 echo 'logged';
 `,
+  'slow.php': `<?php
+header('Content-Type: text/plain');
+echo "started\n";
+flush();
+usleep(300000);
+echo "finished\n";
+`,
   'form.php': `<?php
 header('Content-Type: application/json');
 echo json_encode($_POST);
@@ -172,6 +179,28 @@ describe.skipIf(!phpFpmAvailable)(
       expect(response.status).toBe(404);
       await response.text();
       expect(stderr.join('')).toMatch(/Primary script unknown/);
+    });
+
+    test('a HEAD request gets the headers and no body, and the connection stays usable', async () => {
+      const head = await client.fetch('/hello.php', { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toBe('text/plain;charset=UTF-8');
+      expect(head.body).toBeNull();
+      expect(await (await client.fetch('/hello.php?name=after')).text()).toBe('Hello from PHP GET after');
+    });
+
+    test('aborting mid-response rejects the body and php-fpm keeps serving', async () => {
+      const controller = new AbortController();
+      const response = await client.fetch('/slow.php', { signal: controller.signal });
+      const reader = response.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('started\n');
+      controller.abort();
+      await expect(reader.read()).rejects.toMatchObject({ name: 'AbortError' });
+      const after = await Promise.all([client.fetch('/hello.php?name=a'), client.fetch('/hello.php?name=b')]);
+      expect(await Promise.all(after.map((r) => r.text()))).toEqual([
+        'Hello from PHP GET a',
+        'Hello from PHP GET b',
+      ]);
     });
 
     test('the ping.path health page answers pong', async () => {
