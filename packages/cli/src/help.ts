@@ -17,13 +17,14 @@ Options:
 
 TARGET is unix:/path/app.sock, ./app.sock, host:port, tcp://host:port, [::1]:port or a port number.
 `,
-  serve: `Usage: fcgi serve ./app.js [--socket PATH | --port N [--host H]] [--workers N]
+  serve: `Usage: fcgi serve ./app.js [--socket PATH [--socket-mode 660] | --port N [--host H]] [--workers N]
 
 Serves the module's default export over FastCGI: a function (request, info) => Response, or an object
 with a fetch(request, info) method ("export default app" from Hono works unchanged).
 
 Options:
-  --socket PATH        listen on a unix socket (default: $FCGI_SOCKET)
+  --socket PATH        listen on a unix socket (default: $FCGI_SOCKET); a stale file is replaced
+  --socket-mode MODE   permissions of the socket file, e.g. 660 (default: the umask's)
   --port N             listen on TCP port N (default: $FCGI_PORT; 0 = any free port)
   --host H             TCP address to bind (default 127.0.0.1)
   --workers N          run N worker processes sharing one listener; a crashed worker is replaced

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createClient } from '@fcgi/client';
@@ -51,6 +51,13 @@ describe('fcgi serve', () => {
     const proc = start(['serve', fixture('app-object.mjs'), '--port', '0']);
     const [, target] = await proc.waitForOutput(/listening on (127\.0\.0\.1:\d+)/);
     expect(await get(target!, '/hi')).toBe('Hello from an app object (/hi, request 1)\n');
+  });
+
+  it('sets the socket file permissions from --socket-mode', async () => {
+    const socket = join(dir.path, 'mode.sock');
+    const proc = start(['serve', fixture('app.mjs'), '--socket', socket, '--socket-mode', '600']);
+    await proc.waitForOutput(/listening on/);
+    expect((await stat(socket)).mode & 0o777).toBe(0o600);
   });
 
   it('takes the socket path from FCGI_SOCKET', async () => {

@@ -37,9 +37,12 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   const dir = await mkdtemp(join(tmpdir(), 'fcgi-dev-'));
   const socketPath = join(dir, 'app.sock');
   const cleanups: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
-  const close = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
-  };
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Gateway first, then the app, then the socket's directory: the reverse of starting.
+      for (const cleanup of [...cleanups].reverse()) await cleanup().catch(() => {});
+    })());
   try {
     const app = await serve(options.handler, {
       socketPath,

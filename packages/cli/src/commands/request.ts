@@ -72,6 +72,12 @@ export async function requestCommand(args: string[], io: CliIO): Promise<number>
 export async function runRequest(options: RequestCommandOptions, io: CliIO): Promise<number> {
   const url = requestUrl(options.path);
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+  // Backend STDERR (PHP's "Primary script unknown") often lacks a final newline; ours must not join it.
+  let stderrLineOpen = false;
+  const endStderrLine = () => {
+    if (stderrLineOpen) io.stderr.write('\n');
+    stderrLineOpen = false;
+  };
   const client = createClient(options.target, {
     poolSize: 1,
     connectTimeout: timeout,
@@ -79,7 +85,10 @@ export async function runRequest(options: RequestCommandOptions, io: CliIO): Pro
     keepConn: false,
     ...(options.scriptFilename !== undefined ? { scriptFilename: options.scriptFilename } : {}),
     ...(options.documentRoot !== undefined ? { documentRoot: options.documentRoot } : {}),
-    onStderr: (text) => io.stderr.write(text),
+    onStderr: (text) => {
+      io.stderr.write(text);
+      stderrLineOpen = !text.endsWith('\n');
+    },
   });
   const signals = [AbortSignal.timeout(timeout), ...(io.signal ? [io.signal] : [])];
   const signal = AbortSignal.any(signals);
@@ -109,10 +118,12 @@ export async function runRequest(options: RequestCommandOptions, io: CliIO): Pro
       throw requestFailure(options.target, error, signal, timeout);
     }
     const ok = response.status >= 200 && response.status < 400;
+    endStderrLine();
     if (!ok)
       io.stderr.write(`fcgi request: ${response.status} ${response.statusText} from ${options.target}\n`);
     return ok ? ExitCode.Ok : ExitCode.Failure;
   } finally {
+    endStderrLine();
     await client.close().catch(() => {});
   }
 }

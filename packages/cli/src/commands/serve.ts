@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ServeOptions, serve } from '@fcgi/responder';
 import { UsageError } from '../errors';
@@ -12,6 +13,8 @@ import { isPoolWorker, runPoolWorker } from '../workers/worker';
 /** Where `fcgi serve` listens; none of them set means "what the parent process handed over". */
 export interface ServeTransport {
   socketPath?: string;
+  /** Permissions of the socket file, e.g. 0o660 so that the web server's group can connect. */
+  socketMode?: number;
   port?: number;
   host?: string;
 }
@@ -32,6 +35,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
       socket: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      'socket-mode': { type: 'string' },
       workers: { type: 'string' },
     },
   });
@@ -46,6 +50,9 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
   const portText = values.port ?? (socketPath === undefined ? nonEmpty(io.env.FCGI_PORT) : undefined);
   const port = portText === undefined ? undefined : parsePort(portText, values.port ? '--port' : 'FCGI_PORT');
   if (values.host !== undefined && port === undefined) throw new UsageError('--host needs --port');
+  const socketMode = values['socket-mode'] === undefined ? undefined : parseMode(values['socket-mode']);
+  if (socketMode !== undefined && socketPath === undefined)
+    throw new UsageError('--socket-mode needs --socket');
   let workers: number | undefined;
   if (values.workers !== undefined) {
     workers = Number(values.workers);
@@ -55,7 +62,8 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
   return runServe(
     {
       module,
-      ...(socketPath !== undefined ? { socketPath } : {}),
+      ...(socketPath !== undefined ? { socketPath: resolve(io.cwd, socketPath) } : {}),
+      ...(socketMode !== undefined ? { socketMode } : {}),
       ...(port !== undefined ? { port } : {}),
       ...(values.host !== undefined ? { host: values.host } : {}),
       ...(workers !== undefined ? { workers } : {}),
@@ -83,12 +91,21 @@ export function serveOptions(transport: ServeTransport, io: CliIO): ServeOptions
       io.stderr.write(`fcgi serve: ${error.stack ?? error.message}\n`);
     },
   };
-  if (transport.socketPath !== undefined) options.socketPath = transport.socketPath;
-  else if (transport.port !== undefined) {
+  if (transport.socketPath !== undefined) {
+    options.socketPath = transport.socketPath;
+    if (transport.socketMode !== undefined) options.socketMode = transport.socketMode;
+  } else if (transport.port !== undefined) {
     options.port = transport.port;
     options.host = transport.host ?? '127.0.0.1';
   }
   return options;
+}
+
+/** An octal file mode as chmod takes it: "660" or "0660". */
+function parseMode(text: string): number {
+  if (!/^0?[0-7]{3}$/.test(text))
+    throw new UsageError(`--socket-mode must be an octal mode such as 660, got "${text}"`);
+  return Number.parseInt(text, 8);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,7 +1,10 @@
 import type { AddressInfo } from 'node:net';
 
 /** What the primary tells each worker to listen on, resolved once so that all workers share it. */
-export type PoolTransport = { socketPath: string } | { port: number; host: string } | { inheritedFd: number };
+export type PoolTransport =
+  | { socketPath: string; socketMode?: number }
+  | { port: number; host: string }
+  | { inheritedFd: number };
 
 /** Environment variables that turn a cluster worker into a pool worker and carry its transport. */
 export const POOL_ENV = 'FCGI_CLI_POOL_TRANSPORT';

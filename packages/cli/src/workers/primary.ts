@@ -102,7 +102,7 @@ async function resolvePoolTransport(options: ServeCommandOptions, io: CliIO): Pr
   if (options.socketPath !== undefined) {
     const socketPath = resolve(io.cwd, options.socketPath);
     await removeStaleSocket(socketPath);
-    return { socketPath };
+    return options.socketMode !== undefined ? { socketPath, socketMode: options.socketMode } : { socketPath };
   }
   if (options.port !== undefined) return { port: options.port, host: options.host ?? '127.0.0.1' };
   if (io.env.LISTEN_PID === String(process.pid) && Number(io.env.LISTEN_FDS) >= 1) return { inheritedFd: 3 };
