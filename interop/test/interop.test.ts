@@ -31,6 +31,7 @@ import { waitUntil } from '../src/wait';
 
 interface Stats {
   connections: number;
+  requests: number;
   inFlight: number;
   aborted: number;
 }
@@ -412,7 +413,7 @@ describe.each(columns)('$name', (column: Column) => {
     await getThenHangUp(web.port, '/bytes?n=1073741824', 256 * KiB);
     await waitUntil(async () => (await stats()).aborted > before.aborted, {
       what: "the /bytes handler's request.signal to abort",
-      timeoutMs: 30_000,
+      timeoutMs: 15_000,
       intervalMs: 100,
     });
     const response = await get('/hello');
@@ -471,24 +472,28 @@ describe.each(columns)('$name', (column: Column) => {
   );
 
   check('a graceful close (SIGTERM) with 50 requests in flight loses none of them', async () => {
-    const inFlight = Array.from({ length: 50 }, () => get('/slow?ms=1500'));
     const watcher = new Agent({ keepAlive: false });
+    const statsNow = () => fetchJson<Stats>(web.baseUrl, { agent: watcher, path: '/__stats' });
     try {
-      await waitUntil(
-        async () =>
-          (await fetchJson<Stats>(web.baseUrl, { agent: watcher, path: '/__stats' })).inFlight >= 50,
-        { what: '50 /slow requests to reach the app', timeoutMs: 30_000, intervalMs: 50 },
-      );
+      const before = await statsNow();
+      // 3 s each: long enough that all 50 are inside the handler when SIGTERM arrives even on a
+      // loaded machine, short enough to finish within the app's 5 s close timeout.
+      const inFlight = Array.from({ length: 50 }, () => get('/slow?ms=3000'));
+      await waitUntil(async () => (await statsNow()).requests - before.requests >= 50, {
+        what: '50 /slow requests to reach the app',
+        timeoutMs: 30_000,
+        intervalMs: 50,
+      });
+      const app = backend.process;
+      app.signal('SIGTERM');
+      const responses = await Promise.all(inFlight);
+      expect(responses.map((response) => response.status)).toEqual(responses.map(() => 200));
+      for (const response of responses) expect(response.body.toString()).toBe('slept 3000\n');
+      const exit = await app.exited;
+      expect(exit.code).toBe(0);
     } finally {
       watcher.destroy();
     }
-    const app = backend.process;
-    app.signal('SIGTERM');
-    const responses = await Promise.all(inFlight);
-    expect(responses.map((response) => response.status)).toEqual(responses.map(() => 200));
-    for (const response of responses) expect(response.body.toString()).toBe('slept 1500\n');
-    const exit = await app.exited;
-    expect(exit.code).toBe(0);
   });
 
   check('the app restarts on the same address and is served again', async () => {

@@ -172,7 +172,10 @@ export function createConformanceApp(options: ConformanceAppOptions = {}): Confo
     if (stats && url.pathname === '/__stats') return json(stats);
     const route = findRoute(url.pathname);
     if (!route) return notFound();
-    if (stats) stats.inFlight += 1;
+    if (stats) {
+      stats.requests += 1;
+      stats.inFlight += 1;
+    }
     try {
       return await route(request, url, stats);
     } finally {

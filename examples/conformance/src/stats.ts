@@ -7,6 +7,8 @@
 export interface AppStats {
   /** FastCGI connections accepted since start. */
   connections: number;
+  /** Requests whose handler has been called (GET /__stats itself not counted). */
+  requests: number;
   /** Requests whose handler has been called and has not yet returned a Response. */
   inFlight: number;
   /** Handlers whose request.signal aborted before their response body was complete. */
@@ -14,5 +16,5 @@ export interface AppStats {
 }
 
 export function createStats(): AppStats {
-  return { connections: 0, inFlight: 0, aborted: 0 };
+  return { connections: 0, requests: 0, inFlight: 0, aborted: 0 };
 }
