@@ -406,15 +406,17 @@ export class Connection {
     try {
       result = this.handler(request.request, request.info);
     } catch (cause) {
-      void this.fail(request, new HandlerError(`The handler threw: ${message(cause)}`, { cause }));
+      this.fail(request, new HandlerError(`The handler threw: ${message(cause)}`, { cause }));
       return;
     }
     if (isThenable(result)) {
-      result.then(
-        (value) => this.onResult(request, value),
-        (cause: unknown) =>
-          this.fail(request, new HandlerError(`The handler rejected: ${message(cause)}`, { cause })),
-      );
+      result
+        .then(
+          (value) => this.onResult(request, value),
+          (cause: unknown) =>
+            this.fail(request, new HandlerError(`The handler rejected: ${message(cause)}`, { cause })),
+        )
+        .then(undefined, (error: unknown) => this.internalError(request, error));
       return;
     }
     this.onResult(request, result);
@@ -422,7 +424,7 @@ export class Connection {
 
   private onResult(request: ActiveRequest, result: unknown): void {
     if (!isResponse(result)) {
-      void this.fail(request, new HandlerError(`The handler returned ${describe(result)}, not a Response`));
+      this.fail(request, new HandlerError(`The handler returned ${describe(result)}, not a Response`));
       return;
     }
     if (request.ended || request.aborted) {
@@ -453,14 +455,25 @@ export class Connection {
       this.report(error, request.context());
       return;
     }
-    void this.fail(request, error);
+    this.fail(request, error);
   }
 
   /**
    * The error path: onError decides the response (default: a plain 500), verboseErrors puts the error
    * on STDERR, and the request always ends, whatever onError does.
    */
-  private async fail(request: ActiveRequest, error: Error, status = 500): Promise<void> {
+  private fail(request: ActiveRequest, error: Error, status = 500): void {
+    this.respondToError(request, error, status).catch((bug: unknown) => this.internalError(request, bug));
+  }
+
+  /** A bug in this file must still end the request and must never become an unhandled rejection. */
+  private internalError(request: ActiveRequest, bug: unknown): void {
+    this.report(toError(bug), request.context());
+    if (!request.ended) this.finishRequest(request, [], AppStatus.Error);
+    this.socket.destroy();
+  }
+
+  private async respondToError(request: ActiveRequest, error: Error, status: number): Promise<void> {
     const outcome = await this.askOnError(error, request.context());
     if (request.ended) return;
     const id = request.requestId;
@@ -553,7 +566,7 @@ export class Connection {
       this.report(error, request.context());
       return;
     }
-    void this.fail(request, error, 503);
+    this.fail(request, error, 503);
   }
 
   /** The latch: writes `parts` and END_REQUEST once, frees the id, then keeps or ends the connection. */

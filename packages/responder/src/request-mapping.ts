@@ -11,8 +11,13 @@ export function paramsRecord(pairs: Iterable<readonly [string, string]>): Record
   return record;
 }
 
+// The Fetch standard upper-cases these methods whatever their case; others are kept as sent.
+const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+
 export function requestMethod(params: Readonly<Record<string, string>>): string {
-  return params.REQUEST_METHOD || 'GET';
+  const method = params.REQUEST_METHOD || 'GET';
+  const upper = method.toUpperCase();
+  return upper !== method && NORMALIZED_METHODS.has(upper) ? upper : method;
 }
 
 /** CONTENT_LENGTH as a number, or undefined when absent, empty, -1 or not a length at all (unknown). */
