@@ -12,6 +12,10 @@ export class Matrix {
     this.#columns = columns;
   }
 
+  addColumn(column: string): void {
+    if (!this.#columns.includes(column)) this.#columns.push(column);
+  }
+
   set(behaviour: string, column: string, outcome: Outcome): void {
     let row = this.#rows.get(behaviour);
     if (!row) this.#rows.set(behaviour, (row = new Map()));

@@ -10,6 +10,10 @@ export const paths = {
   templates: `${repoRoot}examples/webservers/`,
   /** The built conformance app (`pnpm build` makes it). */
   conformanceServer: `${repoRoot}examples/conformance/dist/server.js`,
+  /** The conformance app as a default export, for `fcgi serve`. */
+  conformanceHandler: `${repoRoot}examples/conformance/dist/handler.js`,
+  /** The built `fcgi` command. */
+  cli: `${repoRoot}packages/cli/dist/cli.js`,
   /** Matrix and the logs of failed columns, kept after the run. */
   results: `${repoRoot}interop/.results/`,
 };

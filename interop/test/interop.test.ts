@@ -25,7 +25,9 @@ import { paths } from '../src/paths';
 import { getThenHangUp } from '../src/raw-client';
 import { createRunDir, type RunDir } from '../src/run-dir';
 import { runCgiFcgi } from '../src/servers/cgi-fcgi';
+import { startNginx } from '../src/servers/nginx';
 import type { Column, RunningWebServer } from '../src/servers/types';
+import { type SocketActivatedApp, startSocketActivatedApp } from '../src/socket-activation';
 import { countArrivals, readTimedEvents } from '../src/sse';
 import { waitUntil } from '../src/wait';
 
@@ -510,4 +512,66 @@ describe('haproxy-mpxs', () => {
   const behaviour = '50 concurrent requests share at most 25 connections (multiplexing)';
   matrix.set(behaviour, 'haproxy-mpxs', 'skip');
   test.skip(`${behaviour} (skipped: ${NO_MULTIPLEXING})`, () => {});
+});
+
+describe('systemd socket activation (nginx)', () => {
+  const column = 'systemd socket (nginx)';
+  let runDir: RunDir;
+  let app: SocketActivatedApp;
+  let web: RunningWebServer;
+  matrix.addColumn(column);
+
+  function check(behaviour: string, body: () => Promise<void>): void {
+    test(behaviour, async () => {
+      try {
+        await body();
+      } catch (error) {
+        matrix.set(behaviour, column, 'fail');
+        throw error;
+      }
+      matrix.set(behaviour, column, 'pass');
+    });
+  }
+
+  beforeAll(async () => {
+    runDir = createRunDir('systemd-socket');
+    app = await startSocketActivatedApp(runDir);
+    const backend = { transport: 'unix', endpoint: { socketPath: app.socketPath } } as Backend;
+    web = await startNginx(runDir, backend);
+  });
+
+  afterAll(async () => {
+    await web?.stop();
+    await app?.process.stop();
+    if (matrix.hasFailure(column)) runDir?.keepLogs(column);
+    runDir?.remove();
+  });
+
+  check('GET /hello', async () => {
+    const response = await fetchRaw(web.baseUrl, { path: '/hello' });
+    expect(response.status).toBe(200);
+    expect(response.body.toString()).toBe('Hello, World!');
+  });
+
+  check('POST /echo of 70 KiB comes back byte-exact', async () => {
+    const body = pseudoRandomBytes(70 * KiB, 70);
+    const response = await fetchRaw(web.baseUrl, { method: 'POST', path: '/echo', body });
+    expect(response.status).toBe(200);
+    expect(response.body.equals(body)).toBe(true);
+  });
+
+  check('a graceful close (SIGTERM) with 50 requests in flight loses none of them', async () => {
+    const statsNow = () => fetchJson<Stats>(web.baseUrl, { path: '/__stats' });
+    const before = await statsNow();
+    const inFlight = Array.from({ length: 50 }, () => fetchRaw(web.baseUrl, { path: '/slow?ms=3000' }));
+    await waitUntil(async () => (await statsNow()).requests - before.requests >= 50, {
+      what: '50 /slow requests to reach the app',
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
+    app.process.signal('SIGTERM');
+    const responses = await Promise.all(inFlight);
+    expect(responses.map((response) => response.status)).toEqual(responses.map(() => 200));
+    expect((await app.process.exited).code).toBe(0);
+  });
 });
