@@ -70,6 +70,7 @@ export function buildParams(
   params.set('SERVER_PROTOCOL', 'HTTP/1.1');
   params.set('SERVER_NAME', url.hostname.replace(/^\[(.*)\]$/, '$1'));
   params.set('SERVER_PORT', url.port || (https ? '443' : '80'));
+  params.set('REQUEST_SCHEME', https ? 'https' : 'http');
   params.set('REQUEST_METHOD', request.method);
   params.set('REQUEST_URI', `${url.pathname}${url.search}`);
   params.set('SCRIPT_NAME', scriptName);

@@ -18,6 +18,7 @@ describe('CGI params built from a Request', () => {
       SERVER_SOFTWARE: 'fcgi-client',
       SERVER_NAME: 'example.com',
       SERVER_PORT: '80',
+      REQUEST_SCHEME: 'http',
       REQUEST_METHOD: 'GET',
       REQUEST_URI: '/app/page?x=1&y=2',
       SCRIPT_NAME: '/app/page',
@@ -34,6 +35,7 @@ describe('CGI params built from a Request', () => {
   test('an https URL sets HTTPS=on and port 443', () => {
     const params = paramsFor(new Request('https://example.com/'));
     expect(params.HTTPS).toBe('on');
+    expect(params.REQUEST_SCHEME).toBe('https');
     expect(params.SERVER_PORT).toBe('443');
   });
 
