@@ -34,6 +34,24 @@ describe('serve() with an h3 v2 app', () => {
     expect(await response.json()).toEqual({ got: { a: [1, 2] } });
   });
 
+  it('reads a body larger than one FastCGI record', async () => {
+    const app = new H3().post('/bulk', async (event) => {
+      const rows = await readBody<string[]>(event);
+      return { rows: rows?.length, last: rows?.at(-1) };
+    });
+    const { client } = await harness.start((socketPath) => serve(app, { socketPath }));
+    const rows = Array.from({ length: 20_000 }, (_, i) => `row ${i}`);
+
+    const response = await client.fetch('/bulk', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(rows),
+    });
+
+    expect(JSON.stringify(rows).length).toBeGreaterThan(3 * 65535);
+    expect(await response.json()).toEqual({ rows: 20_000, last: 'row 19999' });
+  });
+
   it("turns an HTTPError into h3's JSON error response with its status", async () => {
     const app = new H3().get('/teapot', () => {
       throw new HTTPError({ status: 418, message: 'short and stout' });
@@ -163,6 +181,19 @@ describe('serve() with an h3 v2 app', () => {
     await closed;
 
     expect(finished).toBe(true);
+  });
+
+  it('stops waiting for event.waitUntil() work after closeTimeout', async () => {
+    const app = new H3().post('/forever', (event) => {
+      event.waitUntil(new Promise(() => undefined));
+      return 'accepted';
+    });
+    const running = await harness.start((socketPath) => serve(app, { socketPath, closeTimeout: 100 }));
+    const response = await running.client.fetch('/forever', { method: 'POST' });
+    expect(await response.text()).toBe('accepted');
+    await running.client.close();
+
+    await expect(running.server.close()).resolves.toBeUndefined();
   });
 });
 

@@ -39,6 +39,25 @@ describe('serve()', () => {
     expect(await response.json()).toEqual({ created: 'kettle' });
   });
 
+  it('reads a request body larger than one FastCGI record', async () => {
+    const app = new Hono();
+    app.post('/bulk', async (c) => {
+      const rows = await c.req.json<string[]>();
+      return c.json({ rows: rows.length, last: rows.at(-1) });
+    });
+    const { client } = await harness.start((socketPath) => serve(app, { socketPath }));
+    const rows = Array.from({ length: 20_000 }, (_, i) => `row ${i}`);
+
+    const response = await client.fetch('/bulk', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(rows),
+    });
+
+    expect(JSON.stringify(rows).length).toBeGreaterThan(3 * 65535);
+    expect(await response.json()).toEqual({ rows: 20_000, last: 'row 19999' });
+  });
+
   it('passes the FastCGI request info as c.env, with the raw CGI params', async () => {
     const app = new Hono<FcgiEnv>();
     app.get('/env', (c) =>
