@@ -377,6 +377,8 @@ export class Connection {
       this.rejectTooLarge(request, declared);
       return;
     }
+    // An Authorizer gets no STDIN (FastCGI §6.3): nothing is left to drain after its response.
+    if (request.role === 'authorizer') request.stdinDone = true;
     if (request.role === 'responder' && !isBodylessMethod(method)) {
       request.body = new RequestBody({
         declaredLength: declared,

@@ -79,6 +79,12 @@ describe('unix sockets', () => {
     expect(statSync(path).mode & 0o002).toBe(0);
   });
 
+  test('socketMode does not touch the process umask (no process-global side effects)', async () => {
+    const before = process.umask();
+    servers.track(await serve(whoami, { socketPath: servers.tempDir().socket(), socketMode: 0o666 }));
+    expect(process.umask()).toBe(before);
+  });
+
   test('a stale socket file left by a killed process is replaced', async () => {
     const dir = servers.tempDir();
     const path = dir.socket();
@@ -163,16 +169,18 @@ describe('handed-over sockets', () => {
     return JSON.parse(result.body.toString());
   }
 
-  test('inheritedFd serves a listening socket passed as a file descriptor', async () => {
+  test('inheritedFd serves a listening socket passed as a file descriptor (and wins over socketPath)', async () => {
     const listener = await listeningFd();
+    const unused = servers.tempDir().socket();
     const child = await startChild(process.execPath, [await childServerScript()], {
-      env: { CHILD_MODE: 'inherited-fd', CHILD_FD: '3' },
+      env: { CHILD_MODE: 'inherited-fd', CHILD_FD: '3', CHILD_SOCKET: unused },
       stdio: ['ignore', 'pipe', 'pipe', listener.fd],
     });
     children.push(child);
     listener.closeOurCopy();
     const answer = await whoamiOver({ port: listener.port });
     expect(answer).toEqual({ pid: child.process.pid, mode: 'inherited-fd' });
+    expect(existsSync(unused)).toBe(false);
   });
 
   test('with no options, a listening socket on fd 0 is used (FastCGI §2.2, spawn-fcgi style)', async () => {
