@@ -42,6 +42,13 @@ describe('fcgi gateway', () => {
     expect(await response.text()).toBe('status 418\n');
   });
 
+  it("answers HEAD with the backend's headers and no body", async () => {
+    const response = await fetch(gateway.url, { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await response.text()).toBe('');
+  });
+
   it('keeps several Set-Cookie headers separate', async () => {
     const response = await fetch(`${gateway.url}cookies`);
     expect(response.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/; HttpOnly']);

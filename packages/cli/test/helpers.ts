@@ -52,6 +52,8 @@ export function spawnCli(
     stdio?: import('node:child_process').StdioOptions;
     /** A command that starts the CLI, e.g. ['systemd-socket-activate', '-l', path]. */
     via?: string[];
+    /** Lead a new process group, to signal it and its workers together. */
+    detached?: boolean;
   } = {},
 ): CliProcess {
   const command = [...(options.via ?? []), process.execPath, cliEntry, ...args];
@@ -59,6 +61,7 @@ export function spawnCli(
     cwd: options.cwd ?? process.cwd(),
     env: { ...process.env, FCGI_SOCKET: '', FCGI_PORT: '', ...options.env },
     stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let out = '';
   let err = '';
@@ -101,7 +104,8 @@ export function spawnCli(
     exited,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
+        if (options.detached) process.kill(-child.pid!, 'SIGKILL');
+        else child.kill('SIGKILL');
         await exited;
       }
     },

@@ -181,6 +181,27 @@ describe('fcgi serve --workers', () => {
     expect(await proc.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('shares a listening socket inherited as fd 0 between the workers', async () => {
+    const listener = createServer();
+    servers.push(listener);
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    const { port } = listener.address() as AddressInfo;
+    const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+    const proc = start(['serve', fixture('app.mjs'), '--workers', '2'], { stdio: [fd, 'pipe', 'pipe'] });
+    await proc.waitForOutput(/with 2 workers/);
+    listener.close();
+    expect((await collectPids(`127.0.0.1:${port}`, 2)).size).toBe(2);
+  });
+
+  it('exits 0 without replacing anyone when Ctrl-C reaches the whole process group', async () => {
+    const proc = start(['serve', fixture('app.mjs'), '--port', '0', '--workers', '2'], { detached: true });
+    await proc.waitForOutput(/with 2 workers/);
+    process.kill(-proc.child.pid!, 'SIGINT');
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+    expect(proc.stderr()).not.toContain('starting another');
+  });
+
   it('stops with exit 1 when the first worker cannot load the module', async () => {
     const bad = join(dir.path, 'bad.mjs');
     await writeFile(bad, 'export default 42;\n');

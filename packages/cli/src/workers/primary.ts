@@ -62,9 +62,14 @@ export async function runWorkerPool(options: ServeCommandOptions, io: CliIO): Pr
     worker.on('exit', (code, signal) => {
       workers.delete(worker);
       const how = signal ?? `code ${code}`;
-      if (!stopping && listening) {
+      const crashed = signal !== null || code !== 0;
+      if (!stopping && listening && crashed) {
         io.stderr.write(`fcgi serve: worker ${worker.process.pid} exited (${how}); starting another\n`);
         fork(worker.process.pid);
+      } else if (!stopping && listening) {
+        // A clean exit is a worker told to stop (systemd signals the whole cgroup, a terminal the whole
+        // process group); the primary's own signal follows. Without workers left, the pool is done.
+        if (workers.size === 0) stopAll();
       } else if (!stopping) {
         // A worker that never got to serve (bad module, bind error) would fail again: stop the pool.
         failure ??= new CliError(`a worker exited (${how}) before it could serve; see above`);
