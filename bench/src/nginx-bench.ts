@@ -52,6 +52,7 @@ async function timedRun(
   const backendBefore = pids ? totalCpuMicros(pids) : undefined;
   const nginxBefore = cpuMicros(worker);
   const busyBefore = cpuBusyMicros().get(ctx.backendCpu) ?? 0;
+  const wallBefore = performance.now();
   const wrk = await runWrk({
     cpu: ctx.wrkCpu,
     url: `http://127.0.0.1:${live.port}${benchCase.path}`,
@@ -68,6 +69,7 @@ async function timedRun(
   // Whatever else ran on the backend's core (other processes on a shared machine) skews the numbers.
   const ours = (backendCpuUs ?? 0) + (variant === 'shared' ? nginxCpuUs : 0);
   const busyUs = (cpuBusyMicros().get(ctx.backendCpu) ?? 0) - busyBefore;
+  const wallUs = (performance.now() - wallBefore) * 1000;
   const failures = wrkFailures(wrk);
   const requests = wrk.requests;
   const durationS = wrk.durationUs / 1e6;
@@ -85,7 +87,7 @@ async function timedRun(
     backendUsPerRequest: backendCpuUs !== undefined && requests > 0 ? backendCpuUs / requests : undefined,
     nginxUsPerRequest: requests > 0 ? nginxCpuUs / requests : 0,
     backendPeakRssKiB: pidsAfter ? peakRssKiB(pidsAfter) : undefined,
-    foreignCpuPercent: Math.max(0, ((busyUs - ours) / wrk.durationUs) * 100),
+    foreignCpuPercent: Math.min(100, Math.max(0, ((busyUs - ours) / wallUs) * 100)),
     wrk,
   };
   if (!run.ok) {

@@ -21,8 +21,27 @@ interface ProfileNode {
 }
 interface CpuProfile {
   nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+/** Only the samples inside [from, to] µs before the profile's end: the timed load, not start-up. */
+function windowed(profile: CpuProfile, fromEndUs: number, toEndUs: number): CpuProfile {
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let t = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    t += delta;
+    const beforeEnd = profile.endTime - t;
+    if (beforeEnd <= fromEndUs && beforeEnd >= toEndUs) {
+      samples.push(id);
+      timeDeltas.push(delta);
+    }
+  });
+  return { ...profile, samples, timeDeltas };
 }
 
 /** Which part of the stack a frame belongs to, so the summary reads as "what costs". */
@@ -170,29 +189,38 @@ if (process.argv[1]?.endsWith('profile.js')) {
         logFile: join(run.dir, 'nginx-profile.log'),
       });
       await waitListening(nginxProc, { host: '127.0.0.1', port });
-      const result = await runWrk({
-        cpu: cores.front,
-        url: `http://127.0.0.1:${port}${c.path}`,
-        benchCase: c,
-        seconds: settings.seconds * 2,
-        connections: settings.connections,
-        scriptDir: run.dir,
-      });
+      const load = (seconds: number) =>
+        runWrk({
+          cpu: cores.front,
+          url: `http://127.0.0.1:${port}${c.path}`,
+          benchCase: c,
+          seconds,
+          connections: settings.connections,
+          scriptDir: run.dir,
+        });
+      await load(settings.warmupSeconds);
+      const result = await load(settings.seconds * 2);
+      // The profile also covers start-up, warm-up and shutdown: time the shutdown to cut them off.
+      const loadEnded = performance.now();
       await stop(nginxProc);
       await stop(backend);
+      const shutdownUs = (performance.now() - loadEnded) * 1000;
       const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
       if (!file) throw new Error(`no .cpuprofile written for ${c.id} (did the backend exit cleanly?)`);
       const raw = readFileSync(join(profDir, file), 'utf8');
       writeFileSync(join(outDir, `ours-${c.id}.cpuprofile`), raw);
       const rps = Math.round(result.requests / (result.durationUs / 1e6));
-      const section = summarizeProfile(
-        JSON.parse(raw) as CpuProfile,
-        `${c.title} (${rps} req/s under the profiler)`,
-      );
+      const profile = windowed(JSON.parse(raw) as CpuProfile, shutdownUs + result.durationUs, shutdownUs);
+      const section = summarizeProfile(profile, `${c.title} (${rps} req/s under the profiler)`);
       sections.push(section);
       process.stderr.write(`${section}\n`);
     }
-    const markdown = `# CPU profile of @fcgi/responder under load\n\n${sections.join('\n')}`;
+    const markdown = `# CPU profile of @fcgi/responder under load
+
+\`pnpm bench:profile\`: our responder (keep_conn) behind nginx under wrk, ${settings.connections} connections,
+pinned like the benchmark; only the samples of the timed ${settings.seconds * 2} s of load are counted.
+
+${sections.join('\n')}`;
     writeFileSync(join(benchDir, 'results', 'profile-summary.md'), markdown);
     process.stdout.write('wrote results/profile-summary.md; .cpuprofile files in results/tmp/profiles/\n');
   } finally {
