@@ -175,3 +175,42 @@ describe('fcgi gateway as a process', () => {
     }
   });
 });
+
+describe('fcgi gateway and a browser that goes away', () => {
+  it('aborts the FastCGI request so the app can stop working', async () => {
+    const local = await tempDir();
+    let started!: () => void;
+    const handlerStarted = new Promise<void>((resolve) => (started = resolve));
+    let aborted!: () => void;
+    const appSawAbort = new Promise<void>((resolve) => (aborted = resolve));
+    const endless = await serve(
+      (_request, info) => {
+        info.signal.addEventListener('abort', () => aborted(), { once: true });
+        started();
+        // A response that never ends on its own: only the abort stops it.
+        return new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('tick\n'));
+            },
+          }),
+        );
+      },
+      { socketPath: join(local.path, 'endless.sock') },
+    );
+    const front = await startGateway({ target: `unix:${join(local.path, 'endless.sock')}`, port: 0 });
+    try {
+      const browser = new AbortController();
+      const response = await fetch(front.url, { signal: browser.signal });
+      await handlerStarted;
+      const reader = response.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('tick\n');
+      browser.abort();
+      await appSawAbort;
+    } finally {
+      await front.close(1000);
+      await endless.close();
+      await local.remove();
+    }
+  });
+});
