@@ -8,6 +8,16 @@ const harness = fastcgiHarness();
 afterEach(() => harness.stop());
 
 describe('serve() with an h3 v2 app', () => {
+  it('reports the address it listens on', async () => {
+    let path = '';
+    const { server } = await harness.start((socketPath) => {
+      path = socketPath;
+      return serve(new H3(), { socketPath });
+    });
+
+    expect(server.address).toBe(path);
+  });
+
   it('routes with path params and answers JSON', async () => {
     const app = new H3().get('/users/:id', (event) => ({
       id: event.context.params?.id,
