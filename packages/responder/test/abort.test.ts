@@ -178,7 +178,7 @@ describe('handlerTimeout', () => {
 
 describe('idleTimeout', () => {
   test('closes a keep-alive connection that has been idle that long', async () => {
-    const { path } = await servers.start(() => new Response('x'), { idleTimeout: 150 });
+    const { path } = await servers.start(() => new Response('x'), { idleTimeout: 300 });
     const client = await servers.connect(path);
     client.begin({ keepConn: true });
     await client.response(1);
