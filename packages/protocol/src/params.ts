@@ -45,32 +45,56 @@ function writeLength(target: Uint8Array, offset: number, length: number): number
   return offset + 4;
 }
 
-/** Encodes name/value pairs (UTF-8) into one contiguous params byte stream. */
-export function encodeParams(pairs: PairsInput): Uint8Array {
+/** A name or value for {@link encodeRawParams}: text (written as UTF-8) or bytes written as they are. */
+export type ParamBytes = string | Uint8Array;
+
+function byteLengthOf(part: ParamBytes): number {
+  return typeof part === 'string' ? utf8Length(part) : part.length;
+}
+
+function writePart(target: Uint8Array, offset: number, part: ParamBytes, length: number): void {
+  if (typeof part === 'string') writeUtf8(target, offset, part, length);
+  else target.set(part, offset);
+}
+
+function encodePairs(pairs: Iterable<readonly [ParamBytes, ParamBytes]>): Uint8Array {
   // Measure first so the output is allocated once and strings are written straight into it.
-  const strings: string[] = [];
+  const parts: ParamBytes[] = [];
   const lengths: number[] = [];
   let total = 0;
-  for (const [name, value] of pairsOf(pairs)) {
-    const nameLength = utf8Length(name);
-    const valueLength = utf8Length(value);
-    strings.push(name, value);
+  for (const [name, value] of pairs) {
+    const nameLength = byteLengthOf(name);
+    const valueLength = byteLengthOf(value);
+    parts.push(name, value);
     lengths.push(nameLength, valueLength);
     total += lengthSize(nameLength) + lengthSize(valueLength) + nameLength + valueLength;
   }
   const out = new Uint8Array(total);
   let offset = 0;
-  for (let i = 0; i < strings.length; i += 2) {
+  for (let i = 0; i < parts.length; i += 2) {
     const nameLength = lengths[i]!;
     const valueLength = lengths[i + 1]!;
     offset = writeLength(out, offset, nameLength);
     offset = writeLength(out, offset, valueLength);
-    writeUtf8(out, offset, strings[i]!, nameLength);
+    writePart(out, offset, parts[i]!, nameLength);
     offset += nameLength;
-    writeUtf8(out, offset, strings[i + 1]!, valueLength);
+    writePart(out, offset, parts[i + 1]!, valueLength);
     offset += valueLength;
   }
   return out;
+}
+
+/** Encodes name/value pairs (UTF-8) into one contiguous params byte stream. */
+export function encodeParams(pairs: PairsInput): Uint8Array {
+  return encodePairs(pairsOf(pairs));
+}
+
+/**
+ * Like {@link encodeParams}, but a name or value may be a `Uint8Array` written byte for byte: for a
+ * client forwarding request header bytes that are not UTF-8 text.
+ */
+export function encodeRawParams(pairs: Iterable<readonly [ParamBytes, ParamBytes]>): Uint8Array {
+  return encodePairs(pairs);
 }
 
 /** The PARAMS stream for one request: records of at most 65535 bytes, then the empty terminator. */

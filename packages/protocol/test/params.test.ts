@@ -4,6 +4,7 @@ import {
   decodeParams,
   encodeParams,
   encodeParamsRecords,
+  encodeRawParams,
   ParamsDecoder,
   ProtocolError,
   RecordDecoder,
@@ -61,6 +62,23 @@ describe('encodeParams vectors', () => {
 
   it('encodes a lone surrogate as U+FFFD, three bytes', () => {
     expect(encodeParams([['a', '\ud800']])).toEqual(bytes(1, 3, 0x61, 0xef, 0xbf, 0xbd));
+  });
+
+  it('writes byte values of raw params unchanged, next to UTF-8 text', () => {
+    expect(
+      encodeRawParams([
+        ['HTTP_X', bytes(0xe9, 0xff)],
+        [bytes(0x41), 'é'],
+      ]),
+    ).toEqual(concat([bytes(6, 2), ascii('HTTP_X'), bytes(0xe9, 0xff), bytes(1, 2, 0x41, 0xc3, 0xa9)]));
+  });
+
+  it('reads raw byte values back byte-for-byte with latin1', () => {
+    const value = new Uint8Array(300).map((_, i) => i & 0xff);
+    const [[, decoded]] = decodeParams(encodeRawParams([['V', value]]), { encoding: 'latin1' }) as [
+      [string, string],
+    ];
+    expect(Array.from(decoded, (c) => c.charCodeAt(0))).toEqual(Array.from(value));
   });
 
   it('wraps params in PARAMS records and ends them with the empty record', () => {
