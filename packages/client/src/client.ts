@@ -31,6 +31,11 @@ export interface ClientOptions {
   remotePort?: number;
   /** SERVER_SOFTWARE sent to the backend. Default 'fcgi-client'. */
   serverSoftware?: string;
+  /**
+   * Milliseconds an unused pooled connection stays open before the client closes it; 0 keeps it until
+   * close(). Default 10000. Each open php-fpm connection holds one of its workers, idle or not.
+   */
+  idleTimeout?: number;
   /** Ask the backend to keep connections open (FCGI_KEEP_CONN) and pool them. Default true. */
   keepConn?: boolean;
   /** Called with each piece of STDERR text as it arrives. The text is also kept: see readStderr(). */
@@ -73,6 +78,7 @@ function parkUnlessBlocking(_connection: Connection, busy: Iterable<Connection>)
   return true;
 }
 const DEFAULT_ABORT_GRACE_MS = 1000;
+const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 
 class Client implements FcgiClient {
   readonly #target: FastCGITarget;
@@ -86,7 +92,12 @@ class Client implements FcgiClient {
     this.#options = options;
     this.#keepConn = options.keepConn ?? true;
     // Without KEEP_CONN the backend closes after each request, so the pool only bounds concurrency.
-    this.#pool = new Pool(options.poolSize ?? DEFAULT_POOL_SIZE, () => this.#connect(), parkUnlessBlocking);
+    this.#pool = new Pool(
+      options.poolSize ?? DEFAULT_POOL_SIZE,
+      () => this.#connect(),
+      parkUnlessBlocking,
+      options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS,
+    );
   }
 
   async fetch(input: Request | string | URL, init?: FetchInit): Promise<Response> {

@@ -28,6 +28,8 @@ export class Pool<T extends Poolable> {
   readonly #size: number;
   readonly #create: () => Promise<T>;
   readonly #shouldPark: (connection: T, busy: Iterable<T>) => boolean;
+  readonly #idleTimeout: number;
+  readonly #idleTimers = new Map<T, NodeJS.Timeout>();
   readonly #all = new Set<T>();
   readonly #idle: T[] = [];
   readonly #waiters: Array<Waiter<T>> = [];
@@ -37,12 +39,14 @@ export class Pool<T extends Poolable> {
 
   /**
    * `shouldPark` decides whether a reusable connection nobody is waiting for is kept idle (true) or
-   * closed; it sees the connections still busy. Default: always kept.
+   * closed; it sees the connections still busy. Default: always kept. A connection idle for
+   * `idleTimeout` ms (0: forever) is closed.
    */
   constructor(
     size: number,
     create: () => Promise<T>,
     shouldPark: (connection: T, busy: Iterable<T>) => boolean = () => true,
+    idleTimeout = 0,
   ) {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`poolSize must be a positive integer, got ${size}`);
@@ -50,6 +54,7 @@ export class Pool<T extends Poolable> {
     this.#size = size;
     this.#create = create;
     this.#shouldPark = shouldPark;
+    this.#idleTimeout = idleTimeout;
   }
 
   /** Connections that exist right now, busy or idle (not counting ones still connecting). */
@@ -97,7 +102,7 @@ export class Pool<T extends Poolable> {
     } else if (this.#closed || !this.#shouldPark(connection, this.#busy())) {
       this.discard(connection);
     } else {
-      this.#idle.push(connection);
+      this.#park(connection);
     }
   }
 
@@ -106,6 +111,7 @@ export class Pool<T extends Poolable> {
     if (!this.#all.delete(connection)) return;
     const index = this.#idle.indexOf(connection);
     if (index >= 0) this.#idle.splice(index, 1);
+    this.#clearIdleTimer(connection);
     connection.destroy();
     this.#serveWaiter();
     this.#checkDrained();
@@ -124,6 +130,22 @@ export class Pool<T extends Poolable> {
     });
   }
 
+  #park(connection: T): void {
+    this.#idle.push(connection);
+    if (this.#idleTimeout > 0) {
+      const timer = setTimeout(() => this.discard(connection), this.#idleTimeout);
+      timer.unref();
+      this.#idleTimers.set(connection, timer);
+    }
+  }
+
+  #clearIdleTimer(connection: T): void {
+    const timer = this.#idleTimers.get(connection);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#idleTimers.delete(connection);
+  }
+
   *#busy(): Generator<T> {
     for (const connection of this.#all) if (!this.#idle.includes(connection)) yield connection;
   }
@@ -132,6 +154,7 @@ export class Pool<T extends Poolable> {
     for (;;) {
       const connection = this.#idle.pop();
       if (connection === undefined) return undefined;
+      this.#clearIdleTimer(connection);
       if (connection.reusable) return connection;
       this.discard(connection);
     }

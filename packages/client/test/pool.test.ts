@@ -7,11 +7,17 @@ class TestConnection implements Poolable {
   readonly id = ++TestConnection.created;
   destroyed = false;
   broken = false;
+  #gone!: () => void;
+  /** Resolves when the pool destroys this connection. */
+  readonly gone = new Promise<void>((resolve) => {
+    this.#gone = resolve;
+  });
   get reusable(): boolean {
     return !this.destroyed && !this.broken;
   }
   destroy(): void {
     this.destroyed = true;
+    this.#gone();
   }
 }
 
@@ -107,6 +113,19 @@ describe('Pool', () => {
     pool.release(lease.connection);
     expect(lease.connection.destroyed).toBe(true);
     expect(pool.size).toBe(0);
+  });
+
+  test('an idle connection is destroyed after idleTimeout, unless taken before', async () => {
+    const { create } = opener();
+    const pool = new Pool(2, create, undefined, 30);
+    const kept = (await pool.acquire()).connection;
+    const left = (await pool.acquire()).connection;
+    pool.release(left);
+    pool.release(kept);
+    expect((await pool.acquire()).connection).toBe(kept);
+    await left.gone;
+    expect(kept.destroyed).toBe(false);
+    expect(pool.size).toBe(1);
   });
 
   test('close() destroys idle connections, refuses new acquires, and resolves once busy ones return', async () => {

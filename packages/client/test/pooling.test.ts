@@ -114,6 +114,15 @@ describe('connection pool', () => {
     expect(server.requests.some((request) => request.keepConn)).toBe(false);
   });
 
+  test('an idle connection is closed by the client after idleTimeout', async () => {
+    server = await startRawServer((request) => request.respond('Status: 200 OK', 'ok'));
+    client = createClient(server.socketPath, { idleTimeout: 50 });
+    expect(await (await client.fetch('/')).text()).toBe('ok');
+    await server.connections[0]!.closed;
+    expect(await (await client.fetch('/')).text()).toBe('ok');
+    expect(server.connections).toHaveLength(2);
+  });
+
   test('close() closes idle connections and refuses new requests', async () => {
     server = await startRawServer((request) => request.respond('Status: 200 OK', 'ok'));
     client = createClient(server.socketPath);
