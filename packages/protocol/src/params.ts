@@ -213,6 +213,8 @@ export function decodeParams(bytes: Uint8Array, options?: ParamsDecodeOptions): 
 
 // The longest pair header: two 4-byte lengths.
 const MAX_PAIR_HEADER = 8;
+// First buffer for a pair spanning chunks; enough for most params without regrowing.
+const INITIAL_PAIR_CAPACITY = 4096;
 
 /**
  * Decodes a params stream that arrives in pieces (one PARAMS record at a time). Complete pairs are
@@ -227,8 +229,10 @@ export class ParamsDecoder {
   // most params streams arrive in one record.
   #head: Uint8Array | undefined;
   #headLength = 0;
-  // A pair whose header is known but whose name/value bytes are still arriving.
+  // A pair whose header is known but whose name/value bytes are still arriving: its declared size, and
+  // a buffer that grows with the bytes actually received, so a declared length alone allocates nothing.
   #pair: Uint8Array | undefined;
+  #pairSize = 0;
   #pairFilled = 0;
   #pairHeaderSize = 0;
 
@@ -303,27 +307,35 @@ export class ParamsDecoder {
     return offset;
   }
 
-  /** Allocates the buffer for a pair whose header is `bytes[offset, offset + headerSize)`. */
+  /** Starts buffering a pair whose header is `bytes[offset, offset + headerSize)`. */
   #startPair(bytes: Uint8Array, offset: number, headerSize: number, streamStart: number): void {
     const nameLength = readLength(bytes, offset);
     const valueLength = readLength(bytes, offset + nameLengthSize(bytes, offset));
     const size = headerSize + nameLength + valueLength;
     this.#reader.checkPairEnd(streamStart + size);
-    this.#pair = new Uint8Array(size);
+    this.#pair = new Uint8Array(Math.min(size, INITIAL_PAIR_CAPACITY));
     this.#pair.set(bytes.subarray(offset, offset + headerSize));
+    this.#pairSize = size;
     this.#pairFilled = headerSize;
     this.#pairHeaderSize = headerSize;
   }
 
   #fillPair(chunk: Uint8Array, offset: number): number {
-    const pair = this.#pair!;
-    const take = Math.min(pair.length - this.#pairFilled, chunk.length - offset);
+    const take = Math.min(this.#pairSize - this.#pairFilled, chunk.length - offset);
+    let pair = this.#pair!;
+    const needed = this.#pairFilled + take;
+    if (needed > pair.length) {
+      // Doubling keeps the copying linear in the pair's size.
+      const grown = new Uint8Array(Math.min(this.#pairSize, Math.max(needed, pair.length * 2)));
+      grown.set(pair.subarray(0, this.#pairFilled));
+      this.#pair = pair = grown;
+    }
     pair.set(chunk.subarray(offset, offset + take), this.#pairFilled);
-    this.#pairFilled += take;
-    if (this.#pairFilled === pair.length) {
+    this.#pairFilled = needed;
+    if (needed === this.#pairSize) {
       const headerSize = this.#pairHeaderSize;
       const nameLength = readLength(pair, 0);
-      this.#reader.decodePair(pair, 0, headerSize, nameLength, pair.length - headerSize - nameLength);
+      this.#reader.decodePair(pair, 0, headerSize, nameLength, needed - headerSize - nameLength);
       this.#pair = undefined;
     }
     return offset + take;

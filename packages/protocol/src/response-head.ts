@@ -236,9 +236,11 @@ export class ResponseHeadParser {
   readonly #builder = new HeadBuilder();
   #head: ResponseHead | undefined;
   #failure: ProtocolError | undefined;
-  // Bytes of complete lines already parsed, and the unfinished line carried between chunks.
+  // Bytes of complete lines already parsed, and the unfinished line carried between chunks (in a
+  // buffer that doubles as needed, so a line trickling in byte by byte is copied linearly).
   #consumed = 0;
   #partial: Uint8Array = new Uint8Array(0);
+  #partialLength = 0;
 
   constructor(options?: { maxHeadBytes?: number }) {
     this.#maxHeadBytes = options?.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
@@ -258,18 +260,16 @@ export class ResponseHeadParser {
   #push(chunk: Uint8Array): { head: ResponseHead; body: Uint8Array } | null {
     const max = this.#maxHeadBytes;
     let lineStart = 0;
-    if (this.#partial.length > 0) {
-      const carried = this.#partial;
+    if (this.#partialLength > 0) {
       // The chunk index up to which a LF still ends the head within the limit.
-      const limit = Math.min(chunk.length, max - this.#consumed - carried.length);
+      const limit = Math.min(chunk.length, max - this.#consumed - this.#partialLength);
       const lf = chunk.indexOf(LF);
       if (lf < 0 || lf >= limit) return this.#keep(chunk, 0, limit);
-      const line = new Uint8Array(carried.length + lf);
-      line.set(carried);
-      line.set(chunk.subarray(0, lf), carried.length);
-      this.#partial = new Uint8Array(0);
-      this.#consumed += line.length + 1;
-      if (this.#builder.addLine(line, 0, line.length)) return this.#done(chunk, lf + 1);
+      this.#append(chunk, 0, lf);
+      const length = this.#partialLength;
+      this.#partialLength = 0;
+      this.#consumed += length + 1;
+      if (this.#builder.addLine(this.#partial, 0, length)) return this.#done(chunk, lf + 1);
       lineStart = lf + 1;
     }
     const limit = Math.min(chunk.length, lineStart + max - this.#consumed);
@@ -285,12 +285,19 @@ export class ResponseHeadParser {
   /** Carries `chunk[start..]` as the unfinished line, unless it crosses the limit at `limit`. */
   #keep(chunk: Uint8Array, start: number, limit: number): null {
     if (chunk.length > limit) throw tooLarge(this.#maxHeadBytes);
-    const carried = this.#partial;
-    const next = new Uint8Array(carried.length + chunk.length - start);
-    next.set(carried);
-    next.set(chunk.subarray(start), carried.length);
-    this.#partial = next;
+    this.#append(chunk, start, chunk.length);
     return null;
+  }
+
+  #append(chunk: Uint8Array, start: number, end: number): void {
+    const needed = this.#partialLength + end - start;
+    if (needed > this.#partial.length) {
+      const grown = new Uint8Array(Math.max(needed, this.#partial.length * 2, 64));
+      grown.set(this.#partial.subarray(0, this.#partialLength));
+      this.#partial = grown;
+    }
+    this.#partial.set(chunk.subarray(start, end), this.#partialLength);
+    this.#partialLength = needed;
   }
 
   #done(chunk: Uint8Array, bodyOffset: number): { head: ResponseHead; body: Uint8Array } {

@@ -259,6 +259,25 @@ describe('ParamsDecoder', () => {
     ]);
   });
 
+  it('accepts the lengths of a 2 GiB pair without allocating for it up front', () => {
+    const decoder = new ParamsDecoder();
+    decoder.push(bytes(0xff, 0xff, 0xff, 0xff, 1, 0x41));
+    expect(decoder.byteLength).toBe(6);
+    expectProtocolError(() => decoder.end(), 'MALFORMED_PARAMS');
+  });
+
+  it('assembles a 200 KB value that arrives in 1000-byte pieces', () => {
+    const pairs: Array<[string, string]> = [
+      ['BIG', 'z'.repeat(200_000)],
+      ['AFTER', 'x'],
+    ];
+    const encoded = encodeParams(pairs);
+    const pieces = Array.from({ length: Math.ceil(encoded.length / 1000) }, (_, i) =>
+      encoded.subarray(i * 1000, (i + 1) * 1000),
+    );
+    expect(decodeChunked(pieces)).toEqual(pairs);
+  });
+
   it('rejects an unknown encoding with a RangeError', () => {
     expect(() => new ParamsDecoder({ encoding: 'utf-16' as 'utf-8' })).toThrow(RangeError);
   });

@@ -205,6 +205,17 @@ describe('ResponseHeadParser', () => {
     expect(parser.push(ascii('more'))).toEqual({ head: first?.head, body: ascii('more') });
   });
 
+  it('assembles long lines that arrive one byte at a time', () => {
+    const text = `X-Long: ${'v'.repeat(5000)}\r\nX-B: 2\r\n\r\nbody`;
+    const parser = new ResponseHeadParser();
+    let result: ReturnType<ResponseHeadParser['push']> = null;
+    for (let i = 0; i < text.length && !result; i++) result = parser.push(ascii(text[i]!));
+    expect(result?.head.headers).toEqual([
+      ['X-Long', 'v'.repeat(5000)],
+      ['X-B', '2'],
+    ]);
+  });
+
   it('refuses a head growing past maxHeadBytes across chunks', () => {
     const parser = new ResponseHeadParser({ maxHeadBytes: 20 });
     expect(parser.push(ascii('X-A: 0123456789'))).toBeNull();
