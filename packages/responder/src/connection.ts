@@ -32,7 +32,7 @@ import type { ErrorContext, Handler, RequestInfo, RoleName, ServeOptions } from 
 // Small multi-part writes are copied into one buffer (one syscall, one packet); larger ones are
 // corked so the body views are written without a copy.
 const COALESCE_LIMIT = 16 * 1024;
-// After we end our side, how long the peer gets to close before the socket is destroyed.
+// After our side is ended and flushed, how long the peer gets to close before the socket is destroyed.
 const LINGER_MS = 2000;
 // After a response, how much of an unread request body is discarded before the connection is closed
 // instead, and for how long (PITFALLS 2: never let one handler that ignores its body freeze a connection).
@@ -136,6 +136,7 @@ export class Connection {
   private drainingId: number | undefined;
   private drainedBytes = 0;
   private drainTimer: NodeJS.Timeout | undefined;
+  private endTimer: NodeJS.Timeout | undefined;
   private drainWaiter: Promise<void> | undefined;
   private resolveClosed!: () => void;
 
@@ -349,6 +350,7 @@ export class Connection {
     this.abortAll('The connection closed');
     clearTimeout(this.idleTimer);
     clearTimeout(this.drainTimer);
+    clearTimeout(this.endTimer);
     this.resolveClosed();
   }
 
@@ -653,8 +655,16 @@ export class Connection {
     // Keep reading: unread bytes in the receive buffer would make close() send a reset and could lose
     // the response that was just written.
     this.resumeReading();
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+    const socket = this.socket;
+    socket.end();
+    // The linger starts once our last bytes are flushed, so a slow reader still gets the whole
+    // response; a peer that never reads them is cut off after idleTimeout.
+    const destroy = () => socket.destroy();
+    socket.once('finish', () => {
+      clearTimeout(this.endTimer);
+      this.endTimer = setTimeout(destroy, LINGER_MS).unref();
+    });
+    this.endTimer = setTimeout(destroy, Math.max(this.options.idleTimeout, LINGER_MS)).unref();
   }
 
   private startDraining(requestId: number): void {
