@@ -19,7 +19,13 @@ export async function loadHandler(specifier: string, cwd: string): Promise<Handl
   try {
     namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new CliError(`cannot load module ${specifier}: ${messageOf(error)}`, undefined, { cause: error });
+    const hint =
+      (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[mc]?ts$/.test(path)
+        ? ' (Node cannot import TypeScript by itself: build it to .js first, or run fcgi with node --import tsx)'
+        : '';
+    throw new CliError(`cannot load module ${specifier}: ${messageOf(error)}${hint}`, undefined, {
+      cause: error,
+    });
   }
   const handler = toHandler(namespace.default);
   if (!handler) {

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { serve } from '@fcgi/responder';
@@ -135,6 +137,36 @@ describe('fcgi request', () => {
     const result = await cli(['request', '127.0.0.1:1', '/']);
     expect(result.code).toBe(ExitCode.Unreachable);
     expect(result.stderr).toContain('cannot connect to 127.0.0.1:1: connection refused (ECONNREFUSED)');
+  });
+});
+
+describe('a backend that accepts but never answers', () => {
+  let silent: Server;
+  let silentTarget: string;
+  const sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    silent = createServer((socket) => sockets.add(socket));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    silentTarget = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('makes request exit 3 after --timeout', async () => {
+    const result = await cli(['request', silentTarget, '/', '--timeout', '300']);
+    expect(result.code).toBe(ExitCode.Unreachable);
+    expect(result.stderr).toBe(`fcgi request: no answer from ${silentTarget} within 300 ms\n`);
+  });
+
+  it('makes values exit 3 after --timeout', async () => {
+    const result = await cli(['values', silentTarget, '--timeout', '300']);
+    expect(result.code).toBe(ExitCode.Unreachable);
+    expect(result.stderr).toBe(`fcgi values: no answer from ${silentTarget} within 300 ms\n`);
   });
 });
 

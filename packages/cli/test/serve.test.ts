@@ -125,6 +125,12 @@ describe('fcgi serve', () => {
     );
   });
 
+  it('suggests a way out for a TypeScript module, which Node 20 cannot import', async () => {
+    const proc = start(['serve', fixture('app.ts'), '--port', '0']);
+    expect((await proc.exited).code).toBe(ExitCode.Failure);
+    expect(proc.stderr()).toContain('build it to .js first, or run fcgi with node --import tsx');
+  });
+
   it('refuses a socket path another server is listening on', async () => {
     const socket = join(dir.path, 'busy.sock');
     const first = start(['serve', fixture('app.mjs'), '--socket', socket]);

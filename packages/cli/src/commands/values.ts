@@ -28,6 +28,7 @@ export async function valuesCommand(args: string[], io: CliIO): Promise<number> 
 export async function getValues(target: string, names: string[], timeout = DEFAULT_TIMEOUT_MS) {
   const client = createClient(target, { poolSize: 1, connectTimeout: timeout, timeout });
   let timer: NodeJS.Timeout | undefined;
+  let answered = false;
   try {
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -35,11 +36,15 @@ export async function getValues(target: string, names: string[], timeout = DEFAU
         timeout,
       );
     });
-    return await Promise.race([client.getValues(names.length > 0 ? names : undefined), timedOut]);
+    const values = await Promise.race([client.getValues(names.length > 0 ? names : undefined), timedOut]);
+    answered = true;
+    return values;
   } catch (error) {
     throw backendError(target, error);
   } finally {
     clearTimeout(timer);
-    await client.close().catch(() => {});
+    // After a timeout the query may still hold its connection; closing must not wait for it.
+    const closed = client.close().catch(() => {});
+    if (answered) await closed;
   }
 }
