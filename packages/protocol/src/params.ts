@@ -132,11 +132,7 @@ function readLength(bytes: Uint8Array, offset: number): number {
   );
 }
 
-/**
- * The shared core of {@link decodeParams} and {@link ParamsDecoder}: decodes every complete pair of
- * `bytes[offset, end)` into `pairs`, enforcing limits against the position of the bytes in the whole
- * stream, and returns the offset of the first incomplete pair (`end` when none is left).
- */
+/** The shared core of {@link decodeParams} and {@link ParamsDecoder}: decoded pairs and the limits. */
 class PairReader {
   readonly pairs: ParamPair[] = [];
   readonly maxPairs: number;
@@ -175,6 +171,11 @@ class PairReader {
     this.pairs.push([decode(bytes, nameStart, valueStart), decode(bytes, valueStart, valueEnd)]);
   }
 
+  /**
+   * Decodes every complete pair of `bytes[offset, end)`, enforcing limits against the bytes' position
+   * in the whole stream (`streamBase` is the stream position of `bytes[0]`), and returns the offset of
+   * the first incomplete pair (`end` when none is left).
+   */
   read(bytes: Uint8Array, offset: number, end: number, streamBase: number): number {
     while (offset < end) {
       this.checkPairStart();
