@@ -397,6 +397,22 @@ describe.each(columns)('$name', (column: Column) => {
     expect(echoed.headers['x-big']).toBe(value);
   });
 
+  check('40 KiB of request headers arrive whole (params in several records on apache2)', async () => {
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < 4; i++) {
+      headers[`x-big-${i}`] = pseudoRandomBytes(7680, 40 + i).toString('base64'); // 10 KiB each
+    }
+    const echoed = await echoRequest('/echo-request', { headers });
+    for (const [name, value] of Object.entries(headers)) expect(echoed.headers[name], name).toBe(value);
+  });
+
+  check('a query with 2000 parameters arrives whole', async () => {
+    const names = Array.from({ length: 2000 }, (_, i) => i.toString(36));
+    const echoed = await echoRequest(`/echo-request?${names.map((name) => `${name}=1`).join('&')}`);
+    expect(Object.keys(echoed.query)).toHaveLength(2000);
+    expect(echoed.query[names[1999]!]).toEqual(['1']);
+  });
+
   check('server-sent events arrive one by one, 200 ms apart', async () => {
     const response = await openResponse(web.baseUrl, { agent, path: '/stream' });
     expect(response.statusCode).toBe(200);

@@ -152,7 +152,8 @@ function relay(child: ChildProcessWithoutNullStreams, res: ServerResponse, logFi
 export async function startCgiFcgiGateway(logFile: string, backend: Backend): Promise<RunningWebServer> {
   const command = cgiFcgiCommand();
   const children = new Set<ChildProcessWithoutNullStreams>();
-  const server = createServer((req, res) => {
+  // Node's default 16 KiB header limit would answer big-header checks with 431 before cgi-fcgi runs.
+  const server = createServer({ maxHeaderSize: 256 * 1024 }, (req, res) => {
     const env = cgiEnvironment(req, {
       port: (server.address() as AddressInfo).port,
       remoteAddress: req.socket.remoteAddress,
