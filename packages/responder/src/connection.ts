@@ -600,7 +600,12 @@ export class Connection {
   /** Writes parts in one go; false when the socket wants a drain before more is written. */
   writeParts(parts: Uint8Array[]): boolean {
     const socket = this.socket;
-    if (!socket.writable) return true;
+    if (!socket.writable) {
+      // The peer is gone: stop every writer now rather than when 'close' is processed, which a body
+      // stream that produces synchronously would otherwise postpone forever (a microtask loop).
+      this.abortAll('The connection is no longer writable');
+      return false;
+    }
     if (parts.length === 1) return socket.write(parts[0] as Uint8Array);
     let total = 0;
     for (const part of parts) total += part.length;

@@ -22,6 +22,7 @@ export interface ResponseSink {
 // Content-Length in one socket write; anything longer or slower is streamed as it is produced.
 const COLLECT_LIMIT = 64 * 1024;
 const LATER = Symbol('later');
+const YIELD_BYTES = 1024 * 1024;
 
 /**
  * Writes a Response as CGI output: head (Status last), body in STDOUT records, empty STDOUT, END_REQUEST.
@@ -128,6 +129,7 @@ async function streamBody(
 
   try {
     if (!sink.write(parts)) await sink.drain();
+    let sinceYield = 0;
     for (;;) {
       const result = await (pending ?? reader.read());
       pending = undefined;
@@ -136,7 +138,15 @@ async function streamBody(
       const bytes = toBytes(result.value);
       if (bytes.length === 0) continue;
       // Each chunk goes out as soon as it is produced (SSE); wait only when the socket is full.
-      if (!sink.write(encodeStreamRecords(RecordType.Stdout, id, bytes))) await sink.drain();
+      if (!sink.write(encodeStreamRecords(RecordType.Stdout, id, bytes))) {
+        await sink.drain();
+        sinceYield = 0;
+      } else if ((sinceYield += bytes.length) >= YIELD_BYTES) {
+        // A stream that produces synchronously into a fast socket would otherwise run in microtasks
+        // only, starving I/O (an ABORT_REQUEST, other connections) until the kernel buffer fills.
+        await new Promise((resolve) => setImmediate(resolve));
+        sinceYield = 0;
+      }
       if (stopped()) return;
     }
   } catch (cause) {

@@ -1,9 +1,11 @@
 // Aborts and timeouts: FCGI_ABORT_REQUEST, the web server hanging up, handlerTimeout, idleTimeout.
 // Each must fire the signal, stop the writes, and end the request exactly once.
+
+import { Duplex } from 'node:stream';
 import { encodeBeginRequest, encodeGetValues, encodeRecord, RecordType, Role } from '@fcgi/protocol';
 import { describe, expect, test } from 'vitest';
-import { AppStatus } from '../src/index';
-import { params } from './helpers/fcgi-client';
+import { AppStatus, serveConnection } from '../src/index';
+import { params, requestRecords } from './helpers/fcgi-client';
 import { deferred, nextEvent, useServers } from './helpers/server';
 
 const servers = useServers();
@@ -192,5 +194,67 @@ describe('idleTimeout', () => {
     const client = await servers.connect(path);
     client.write(encodeBeginRequest(1, Role.Responder, 1).subarray(0, 11));
     await client.waitClosed();
+  });
+});
+
+describe('a peer that disappears while a synchronous stream is being written', () => {
+  test('a write failure stops the writer at once, even when the body never yields to the event loop', async () => {
+    let written = 0;
+    // A transport whose writes start failing synchronously: it is destroyed (no longer writable) at
+    // once, while its 'close' event is only queued.
+    const transport = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        written += chunk.length;
+        callback(written > 300_000 ? new Error('EPIPE') : null);
+      },
+    });
+    const signalled = deferred<unknown>();
+    serveConnection(transport, (_request, info) => {
+      info.signal.addEventListener('abort', () => signalled.resolve(info.signal.reason));
+      return new Response(
+        new ReadableStream<Uint8Array>(
+          { pull: (controller) => controller.enqueue(new Uint8Array(65_536)) },
+          { highWaterMark: 0 },
+        ),
+      );
+    });
+    transport.push(Buffer.concat(requestRecords({ keepConn: true })));
+    expect(await signalled.promise).toHaveProperty('name', 'AbortError');
+    // The event loop is alive: a timer still fires.
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  });
+
+  test('aborts the handler at once and the process keeps serving (no microtask loop)', async () => {
+    const signalled = deferred<unknown>();
+    const cancelled = deferred();
+    const { path } = await servers.start((request, info) => {
+      if (!request.url.endsWith('/flood')) return new Response('still here');
+      info.signal.addEventListener('abort', () => signalled.resolve(info.signal.reason));
+      // pull() enqueues synchronously: every read resolves in the microtask queue.
+      return new Response(
+        new ReadableStream<Uint8Array>(
+          {
+            pull(controller) {
+              controller.enqueue(new Uint8Array(65_536));
+            },
+            cancel() {
+              cancelled.resolve();
+            },
+          },
+          { highWaterMark: 0 },
+        ),
+      );
+    });
+    const client = await servers.connect(path);
+    client.begin({ keepConn: true, params: params('GET', '/flood') });
+    await client.waitFor((records) => records.filter((r) => r.type === RecordType.Stdout).length > 4);
+    client.close();
+    expect(await signalled.promise).toHaveProperty('name', 'AbortError');
+    await cancelled.promise;
+    // A starved event loop would never answer this.
+    const other = await servers.connect(path);
+    other.begin();
+    expect((await other.response(1)).body.toString()).toBe('still here');
   });
 });
