@@ -76,6 +76,7 @@ Options:
   --to TARGET               the FastCGI backend
   --root DIR                serve static files from DIR; also sent as DOCUMENT_ROOT
   --script-filename FILE    SCRIPT_FILENAME for every request (a front controller such as index.php)
+  -q, --quiet               do not log each request on stdout
   -h, --help                show this help
 `,
   dev: `Usage: fcgi dev ./app.js [--listen PORT] [--host 127.0.0.1] [--root DIR] [--name NAME]
@@ -88,6 +89,7 @@ Options:
   --host H             HTTP address to bind (default 127.0.0.1)
   --root DIR           serve static files from DIR first
   --name NAME          label printed before the URL (default: the module's file name)
+  -q, --quiet          do not log each request on stdout
   -h, --help           show this help
 `,
 } as const;

@@ -7,7 +7,7 @@ export { backendError, CliError, UsageError } from './errors';
 export { ExitCode } from './exit-codes';
 export { formatAddress } from './format-address';
 export { type Gateway, type GatewayOptions, startGateway } from './gateway/server';
-export { createStaticFiles, type StaticFileHandler } from './gateway/static-files';
+export { createStaticFiles, type StaticFileHandler, type StaticFileOptions } from './gateway/static-files';
 export { helpTexts } from './help';
 export type { CliIO } from './io';
 export { loadHandler, toHandler } from './load-handler';

@@ -117,6 +117,30 @@ describe('fcgi gateway', () => {
     expect(await response.text()).toBe('User-agent: *\n');
   });
 
+  it('logs each request with its status, marking static files', async () => {
+    const lines: string[] = [];
+    let logged!: () => void;
+    const twoLogged = new Promise<void>((resolve) => (logged = resolve));
+    const logging = await startGateway({
+      target: `unix:${socketPath}`,
+      port: 0,
+      root: join(dir.path, 'public'),
+      onRequest: (line) => {
+        lines.push(line);
+        if (lines.length === 2) logged();
+      },
+    });
+    try {
+      await (await fetch(`${logging.url}robots.txt`)).text();
+      await (await fetch(`${logging.url}status/404?x=1`)).text();
+      await twoLogged;
+      expect(lines[0]).toMatch(/^GET \/robots\.txt 200 \d+ ms \(static\)$/);
+      expect(lines[1]).toMatch(/^GET \/status\/404\?x=1 404 \d+ ms$/);
+    } finally {
+      await logging.close();
+    }
+  });
+
   it('falls through to the app when no file matches', async () => {
     expect(await (await fetch(`${gateway.url}inspect`)).json()).toMatchObject({ method: 'GET' });
   });
@@ -162,12 +186,13 @@ describe('fcgi gateway', () => {
 });
 
 describe('fcgi gateway as a process', () => {
-  it('prints its URL, forwards requests, and exits 0 on SIGTERM', async () => {
+  it('prints its URL, forwards and logs requests, and exits 0 on SIGTERM', async () => {
     const proc = spawnCli(['gateway', '--listen', '0', '--to', socketPath]);
     try {
       const [, url] = await proc.waitForOutput(/fcgi gateway: (http:\/\/127\.0\.0\.1:\d+\/) -> unix:/);
       expect(proc.stdout()).toContain('development only; use nginx or Caddy in production');
       expect(await (await fetch(url!)).text()).toBe('Hello from the fixture\n');
+      await proc.waitForOutput(/^GET \/ 200 \d+ ms$/m);
       proc.child.kill('SIGTERM');
       expect(await proc.exited).toEqual({ code: 0, signal: null });
     } finally {

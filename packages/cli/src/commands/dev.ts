@@ -19,6 +19,8 @@ export interface DevOptions {
   host?: string;
   root?: string;
   onError?: (message: string) => void;
+  /** One log line per finished request (see GatewayOptions.onRequest). */
+  onRequest?: (line: string) => void;
 }
 
 export interface DevServer {
@@ -58,6 +60,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       ...(options.host !== undefined ? { host: options.host } : {}),
       ...(options.root !== undefined ? { root: options.root } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     });
     cleanups.push(() => gateway.close());
     return { url: gateway.url, target: `unix:${socketPath}`, gateway, close };
@@ -77,6 +80,7 @@ export async function devCommand(args: string[], io: CliIO): Promise<number> {
       host: { type: 'string' },
       root: { type: 'string' },
       name: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
     },
   });
   const [modulePath, ...extra] = positionals;
@@ -90,6 +94,7 @@ export async function devCommand(args: string[], io: CliIO): Promise<number> {
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(values.root !== undefined ? { root: resolve(io.cwd, values.root) } : {}),
     onError: (message) => io.stderr.write(`fcgi dev: ${message}\n`),
+    ...(values.quiet ? {} : { onRequest: (line: string) => io.stdout.write(`${line}\n`) }),
   });
   const name = values.name ?? basename(modulePath, extname(modulePath));
   io.stdout.write(`${name}: ${dev.url}\n`);

@@ -17,6 +17,7 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
       to: { type: 'string' },
       root: { type: 'string' },
       'script-filename': { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -31,6 +32,7 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
     ...(values.root !== undefined ? { root: resolve(io.cwd, values.root) } : {}),
     ...(values['script-filename'] !== undefined ? { scriptFilename: values['script-filename'] } : {}),
     onError: (message) => io.stderr.write(`fcgi gateway: ${message}\n`),
+    ...(values.quiet ? {} : { onRequest: (line: string) => io.stdout.write(`${line}\n`) }),
   });
   io.stdout.write(
     `fcgi gateway: ${gateway.url} -> ${target} (development only; use nginx or Caddy in production)\n`,

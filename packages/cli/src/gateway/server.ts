@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient } from '@fcgi/client';
 import { CliError, errorCode, messageOf } from '../errors';
@@ -18,6 +18,8 @@ export interface GatewayOptions {
   root?: string;
   scriptFilename?: string;
   onError?: (message: string) => void;
+  /** Called once per finished request with a log line: "GET /greet?name=Ada 200 3 ms (static)". */
+  onRequest?: (line: string) => void;
 }
 
 export interface Gateway {
@@ -35,9 +37,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.root !== undefined ? { documentRoot: options.root } : {}),
     ...(options.scriptFilename !== undefined ? { scriptFilename: options.scriptFilename } : {}),
   });
-  const serveStatic = options.root !== undefined ? createStaticFiles(options.root) : undefined;
+  const fromDisk = new WeakSet<ServerResponse>();
+  const serveStatic =
+    options.root !== undefined
+      ? createStaticFiles(options.root, { onAnswer: (response) => fromDisk.add(response) })
+      : undefined;
   const forwardOptions = options.onError ? { onError: options.onError } : {};
   const server = createServer((request, response) => {
+    if (options.onRequest)
+      logWhenDone(request, response, () => (fromDisk.has(response) ? ' (static)' : ''), options.onRequest);
     const handle = async () => {
       if (serveStatic && (await serveStatic(request, response))) return;
       await forwardRequest(client, request, response, forwardOptions);
@@ -74,6 +82,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await client.close().catch(() => {});
     },
   };
+}
+
+function logWhenDone(
+  request: IncomingMessage,
+  response: ServerResponse,
+  source: () => string,
+  log: (line: string) => void,
+): void {
+  const started = performance.now();
+  response.once('close', () => {
+    const ms = Math.round(performance.now() - started);
+    const status = response.writableFinished ? String(response.statusCode) : 'aborted';
+    log(`${request.method} ${request.url} ${status} ${ms} ms${source()}`);
+  });
 }
 
 async function listen(server: Server, port: number, host: string): Promise<void> {

@@ -8,38 +8,51 @@ import { contentTypeFor } from './content-types';
 /** Answers a request from files under a root directory; false means "not a file here, ask the backend". */
 export type StaticFileHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
 
+export interface StaticFileOptions {
+  /** Called when a request is answered from disk (a file, 304, 301 or 403), before anything is written. */
+  onAnswer?: (response: ServerResponse) => void;
+}
+
 /**
  * Serves GET and HEAD for regular files under `root`. Paths that would leave the root (an encoded
  * "..%2f", or a symlink pointing outside) get 403; hidden files (any segment starting with ".") and
  * missing files are left to the backend, so a front controller still sees its routes.
  */
-export function createStaticFiles(root: string): StaticFileHandler {
+export function createStaticFiles(root: string, options: StaticFileOptions = {}): StaticFileHandler {
   const rootPath = resolve(root);
   let realRoot: Promise<string> | undefined;
-  return async (request, response) => {
+  // Tells the caller before the first byte is written, so that its 'close' listener already knows.
+  const answering = (response: ServerResponse) => {
+    options.onAnswer?.(response);
+    return response;
+  };
+  const handler: StaticFileHandler = async (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
     const url = parseUrl(request.url ?? '/');
     const pathname = url && decodePathname(url.pathname);
     if (!url || pathname === undefined) return false;
     const segments = pathname.split('/');
-    if (segments.some((segment) => segment === '..')) return forbid(response);
+    if (segments.some((segment) => segment === '..')) return forbid(answering(response));
     if (segments.some((segment) => segment.startsWith('.'))) return false;
     const candidate = resolve(rootPath, `.${pathname}`);
-    if (!isInside(rootPath, candidate)) return forbid(response);
+    if (!isInside(rootPath, candidate)) return forbid(answering(response));
 
     const file = await findFile(candidate, pathname.endsWith('/'));
     if (file === undefined) return false;
     if (file === 'add-slash') {
-      response.writeHead(301, { location: `${url.pathname}/${url.search}`, 'content-length': '0' }).end();
+      answering(response)
+        .writeHead(301, { location: `${url.pathname}/${url.search}`, 'content-length': '0' })
+        .end();
       return true;
     }
     realRoot ??= realpath(rootPath);
     const real = await realpath(file.path).catch(() => undefined);
     if (real === undefined) return false;
-    if (!isInside(await realRoot, real)) return forbid(response);
-    await sendFile(request, response, real, file.size, file.mtime);
+    if (!isInside(await realRoot, real)) return forbid(answering(response));
+    await sendFile(request, answering(response), real, file.size, file.mtime);
     return true;
   };
+  return handler;
 }
 
 /** The URL parser also removes dot segments, plain or percent-encoded ("/%2e%2e/"). */
