@@ -39,25 +39,69 @@ export function writeResponse(
 ): Promise<void> | undefined {
   const status = response.status;
   const body = response.body;
-  const bodyless = status === 204 || status === 304 || status < 200;
-  if (isHead && body !== null && !bodyless && !response.headers.has('content-length')) {
-    // HEAD gets the headers GET would get, Content-Length included when the body is complete at once.
-    const head = formatResponseHead(status, response.headers, response.statusText || undefined);
-    return streamBody(sink, body, head, false, appStatus, true);
+  if (body !== null && (response.bodyUsed || body.locked)) {
+    throw new HandlerError('The response body has already been read or is locked');
   }
-  if (body === null || bodyless || isHead) {
-    const head = formatHead(response, body === null && !bodyless && !isHead ? 0 : undefined);
+  const hasLength = response.headers.has('content-length');
+  // Validate the headers before touching the body, so a bad header still leaves room for a 500.
+  const head = formatResponseHead(status, response.headers, response.statusText || undefined);
+  const bodyless = status === 204 || status === 304 || status < 200;
+  if (body === null || bodyless || (isHead && hasLength)) {
     if (body !== null) body.cancel().catch(ignore);
-    sink.started = true;
-    sink.finish(
-      [...stdout(sink.requestId, head), encodeStreamEnd(RecordType.Stdout, sink.requestId)],
+    writeComplete(
+      sink,
+      withLength(head, body === null && !bodyless && !hasLength ? 0 : undefined),
+      [],
       appStatus,
     );
     return undefined;
   }
-  // Validate the headers before touching the body, so a bad header still leaves room for a 500.
-  const head = formatResponseHead(status, response.headers, response.statusText || undefined);
-  return streamBody(sink, body, head, response.headers.has('content-length'), appStatus);
+  const known = completeBody(response);
+  if (known) {
+    writeComplete(
+      sink,
+      withLength(head, hasLength ? undefined : known.length),
+      isHead ? [] : [known],
+      appStatus,
+    );
+    return undefined;
+  }
+  return streamBody(sink, body, head, hasLength, appStatus, isHead);
+}
+
+/** Head, body and END_REQUEST in one go (the connection coalesces them into one socket write). */
+function writeComplete(sink: ResponseSink, head: string, body: Uint8Array[], appStatus: number): void {
+  const id = sink.requestId;
+  sink.started = true;
+  const parts = stdout(id, head);
+  for (const bytes of body)
+    if (bytes.length > 0) parts.push(...encodeStreamRecords(RecordType.Stdout, id, bytes));
+  parts.push(encodeStreamEnd(RecordType.Stdout, id));
+  sink.finish(parts, appStatus);
+}
+
+function withLength(head: string, contentLength: number | undefined): string {
+  return contentLength === undefined ? head : `Content-Length: ${contentLength}\r\n${head}`;
+}
+
+// undici keeps a native Response's original body (the string or bytes it was built from) beside its
+// stream. Writing that directly skips the reader, its promises and a turn of the event loop; any other
+// shape (a stream body, a Blob, another undici version without the slot) takes the streaming path.
+let stateSlot: symbol | null | undefined;
+
+function completeBody(response: Response): Uint8Array | undefined {
+  if (!(response instanceof Response)) return undefined;
+  if (stateSlot === undefined) {
+    stateSlot = Object.getOwnPropertySymbols(response).find((slot) => slot.description === 'state') ?? null;
+  }
+  if (stateSlot === null) return undefined;
+  const state = (response as unknown as Record<symbol, { body?: { source?: unknown } } | undefined>)[
+    stateSlot
+  ];
+  const source = state?.body?.source;
+  if (typeof source === 'string') return Buffer.from(source, 'utf8');
+  if (source instanceof Uint8Array) return source;
+  return undefined;
 }
 
 async function streamBody(
@@ -157,13 +201,6 @@ async function streamBody(
   }
   sink.setCancel(undefined);
   sink.finish([encodeStreamEnd(RecordType.Stdout, id)], appStatus);
-}
-
-/** The CGI head, optionally with a Content-Length the response did not carry. */
-function formatHead(response: Response, contentLength: number | undefined): string {
-  const head = formatResponseHead(response.status, response.headers, response.statusText || undefined);
-  if (contentLength === undefined || response.headers.has('content-length')) return head;
-  return `Content-Length: ${contentLength}\r\n${head}`;
 }
 
 function stdout(requestId: number, head: string): Uint8Array[] {

@@ -1,9 +1,10 @@
 // Response → CGI output: head order, cookies, body-less statuses, HEAD, streaming, and every way a
 // handler can fail. Every path must end the request with exactly one END_REQUEST.
-import { RecordType } from '@fcgi/protocol';
+import { Duplex } from 'node:stream';
+import { RecordDecoder, RecordType } from '@fcgi/protocol';
 import { describe, expect, test } from 'vitest';
-import { AppStatus, HandlerError } from '../src/index';
-import { type FcgiResult, params } from './helpers/fcgi-client';
+import { AppStatus, HandlerError, serveConnection } from '../src/index';
+import { type FcgiResult, params, requestRecords, toResult } from './helpers/fcgi-client';
 import { deferred, useServers } from './helpers/server';
 
 const servers = useServers();
@@ -100,6 +101,52 @@ describe('the response head', () => {
   test('a header value with bytes above 0x7F is passed through as latin1', async () => {
     const result = await once(() => new Response('x', { headers: { 'x-name': 'caf\u00e9' } }));
     expect(result.stdout.includes(Buffer.from('x-name: caf\xe9', 'latin1'))).toBe(true);
+  });
+});
+
+describe('complete bodies', () => {
+  test.each([
+    ['bytes', () => new Response(Uint8Array.of(104, 105)), 'hi'],
+    ['a string', () => new Response('h\u00e9'), 'h\u00e9'],
+    ['URLSearchParams', () => new Response(new URLSearchParams({ a: '1' })), 'a=1'],
+    ['Response.json()', () => Response.json({ a: 1 }), '{"a":1}'],
+    ['a clone', () => new Response('twin').clone(), 'twin'],
+    ['a Blob', () => new Response(new Blob(['blob'])), 'blob'],
+  ])('a body from %s is sent whole with its Content-Length', async (_name, make, text) => {
+    const result = await once(make);
+    expect(result.body.toString('utf8')).toBe(text);
+    expect(result.header('content-length')).toBe(String(Buffer.byteLength(text)));
+  });
+
+  test('a Response whose body was already read is a HandlerError and a 500', async () => {
+    const result = await once(async () => {
+      const response = new Response('used');
+      await response.text();
+      return response;
+    });
+    expect(result.status).toBe(500);
+    expect(servers.errors[0]).toBeInstanceOf(HandlerError);
+  });
+
+  test('a synchronous handler returning a string Response is written synchronously, in one write', async () => {
+    const writes: Buffer[] = [];
+    const transport = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        writes.push(chunk);
+        callback();
+      },
+    });
+    serveConnection(transport, () => new Response('Hello, World!'));
+    // Let the transport start flowing, so that push() delivers its bytes synchronously.
+    await new Promise((resolve) => setImmediate(resolve));
+    transport.push(Buffer.concat(requestRecords({ keepConn: true })));
+    // No await: everything happened inside push().
+    expect(writes).toHaveLength(1);
+    const records = new RecordDecoder().push(writes[0]!);
+    expect(records.at(-1)?.type).toBe(RecordType.EndRequest);
+    expect(toResult(records).body.toString()).toBe('Hello, World!');
+    transport.destroy();
   });
 });
 
