@@ -3,11 +3,16 @@ import { type FcgiRecord, RecordDecoder } from '@fcgi/protocol';
 import { abortReason, FastCGIClientError, timeoutError } from './errors';
 import { describeTarget, type FastCGITarget } from './target';
 
-/** Receives the records and the fate of one connection while a request (or management query) owns it. */
+/** Receives the records of one request id (or of management id 0) and the fate of its connection. */
 export interface RecordSink {
   onRecord(record: FcgiRecord): void;
   /** The connection is gone: closed by the peer, failed, or the bytes could not be decoded. */
   onConnectionLost(error: FastCGIClientError): void;
+  /**
+   * False while this request's consumer is behind and wants no more bytes for now. The socket is only
+   * paused when no request on it wants bytes, so one slow reader never stalls the others. Default true.
+   */
+  readonly wantsData?: boolean;
 }
 
 export interface ConnectOptions {
@@ -72,16 +77,21 @@ export function connectSocket(target: FastCGITarget, options: ConnectOptions = {
 }
 
 /**
- * One socket to a backend: decodes its records and hands them to whichever request owns it. Between
- * requests it only watches for the server closing it, so the pool can drop it.
+ * One socket to a backend: decodes its records and hands each to the request its id belongs to (one at
+ * a time in the classic mode, many at once when multiplexing). Between requests it only watches for the
+ * server closing it, so the pool can drop it.
  */
 export class Connection {
   readonly target: FastCGITarget;
   readonly #socket: Socket;
   readonly #decoder = new RecordDecoder();
-  #sink: RecordSink | undefined;
+  readonly #sinks = new Map<number, RecordSink>();
   #closed = false;
   #lastRequestId = 0;
+  /** Multiplexed ids: handed out from 1 upwards, and freed ones are handed out again first. */
+  readonly #allocatedIds = new Set<number>();
+  readonly #freeIds: number[] = [];
+  #nextFreshId = 1;
   #receivedAny = false;
   /** False once a request left the connection in a state where another request must not follow. */
   #healthy = true;
@@ -112,11 +122,25 @@ export class Connection {
   }
 
   get busy(): boolean {
-    return this.#sink !== undefined;
+    return this.#sinks.size > 0;
   }
 
+  /** Requests (and management queries) attached right now. */
+  get activeCount(): number {
+    return this.#sinks.size;
+  }
+
+  /** Whether the connection can carry another request after the current one (classic mode). */
   get reusable(): boolean {
-    return this.#healthy && !this.#closed && this.#sink === undefined && !this.#socket.destroyed;
+    return this.acceptsRequests && this.#sinks.size === 0;
+  }
+
+  /**
+   * Whether new requests may still be started on it (multiplexed mode): open, and no request left it in
+   * a state where another must not follow. Requests already running are not affected.
+   */
+  get acceptsRequests(): boolean {
+    return this.#healthy && !this.#closed && !this.#socket.destroyed;
   }
 
   /** A request id not used by the previous request, so stray records of an old request never match. */
@@ -125,25 +149,60 @@ export class Connection {
     return this.#lastRequestId;
   }
 
-  attach(sink: RecordSink): void {
+  /**
+   * A request id for one of several concurrent requests: the ids run 1..N, where N is the most requests
+   * ever in flight at once, because a freed id is handed out again before a fresh one.
+   */
+  allocateRequestId(): number {
+    const id = this.#freeIds.pop() ?? this.#nextFreshId++;
+    if (id > MAX_REQUEST_ID) throw new RangeError('No FastCGI request id is free on this connection');
+    this.#allocatedIds.add(id);
+    return id;
+  }
+
+  attach(requestId: number, sink: RecordSink): void {
     if (this.#closed) {
       // Lost between being handed out and used: report it the way a later loss would be.
       queueMicrotask(() => sink.onConnectionLost(this.#lostError()));
       return;
     }
-    this.#sink = sink;
+    this.#sinks.set(requestId, sink);
     this.#socket.ref();
   }
 
-  /** Ends a request's ownership; `reusable: false` makes the pool destroy the connection. */
-  detach(sink: RecordSink, reusable: boolean): void {
-    if (this.#sink !== sink) return;
-    this.#sink = undefined;
+  /**
+   * Ends a request's ownership of its id; `reusable: false` means no request may follow on this
+   * connection (the pool destroys it once no other request uses it).
+   */
+  detach(requestId: number, sink: RecordSink, reusable: boolean): void {
+    if (this.#sinks.get(requestId) !== sink) return;
+    this.#sinks.delete(requestId);
+    if (this.#allocatedIds.delete(requestId)) this.#freeIds.push(requestId);
     if (!reusable) this.#healthy = false;
+    if (this.#sinks.size > 0) {
+      this.updateFlow();
+      return;
+    }
     // A paused socket would never report the server closing the idle connection.
     this.#socket.resume();
     // An idle pooled connection must not keep the process alive, as an idle fetch() connection does not.
     this.#socket.unref();
+  }
+
+  /**
+   * Reads the socket while any attached request wants bytes, and pauses it once none does (each reader
+   * is behind). With one request this is plain backpressure; with many, one slow reader never pauses
+   * the records the others are waiting for.
+   */
+  updateFlow(): void {
+    if (this.#closed) return;
+    for (const sink of this.#sinks.values()) {
+      if (sink.wantsData !== false) {
+        this.#socket.resume();
+        return;
+      }
+    }
+    if (this.#sinks.size > 0) this.#socket.pause();
   }
 
   /** Writes records in one batch; false means the socket buffer is full (wait for drain()). */
@@ -187,15 +246,6 @@ export class Connection {
     });
   }
 
-  /** Stops reading from the socket (the response body's consumer is behind). */
-  pause(): void {
-    this.#socket.pause();
-  }
-
-  resume(): void {
-    if (!this.#closed) this.#socket.resume();
-  }
-
   destroy(): void {
     this.#healthy = false;
     this.#socket.destroy();
@@ -220,13 +270,15 @@ export class Connection {
     }
     for (const record of records) {
       if (this.#closed) return;
-      if (this.#sink) {
-        this.#sink.onRecord(record);
-      } else {
+      const sink = this.#sinks.get(record.requestId);
+      if (sink) {
+        sink.onRecord(record);
+      } else if (this.#sinks.size === 0) {
         // Nobody asked: a server talking out of turn cannot be trusted with the next request.
         this.destroy();
         return;
       }
+      // Otherwise a record for an id that is not active: ignored (§3.3).
     }
   }
 
@@ -234,9 +286,9 @@ export class Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#healthy = false;
-    const sink = this.#sink;
-    this.#sink = undefined;
-    sink?.onConnectionLost(error);
+    const sinks = [...this.#sinks.values()];
+    this.#sinks.clear();
+    for (const sink of sinks) sink.onConnectionLost(error);
   }
 
   #lostError(cause?: Error): FastCGIClientError {

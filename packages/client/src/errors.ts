@@ -19,7 +19,14 @@ export type FastCGIClientErrorCode =
   /** The backend answered a management record with UNKNOWN_TYPE. */
   | 'UNKNOWN_TYPE'
   /** The client was closed; no new request is accepted. */
-  | 'CLIENT_CLOSED';
+  | 'CLIENT_CLOSED'
+  /** More requests were waiting for a connection than the maxQueuedRequests option allows. */
+  | 'QUEUE_FULL'
+  /**
+   * Multiplexing: a response body went unread while more than maxBufferedBodyBytes of it arrived; the
+   * request was aborted so that the requests sharing its connection keep flowing.
+   */
+  | 'RESPONSE_BUFFER_FULL';
 
 /** Every failure of the client that is not a timeout, an abort or a protocol status. */
 export class FastCGIClientError extends Error {

@@ -27,6 +27,13 @@ export interface ExchangeInit {
   readonly abortGraceMs: number;
   readonly maxHeadBytes?: number | undefined;
   readonly onStderr?: ((text: string) => void) | undefined;
+  /**
+   * The connection carries other requests at the same time: failures of this request end it alone
+   * (ABORT_REQUEST, never destroying the connection), and its body may not pause the socket.
+   */
+  readonly multiplexed?: boolean | undefined;
+  /** Multiplexed only: most unread body bytes kept for this request before it is aborted. */
+  readonly maxBufferedBodyBytes?: number | undefined;
 }
 
 /** How far the response got: waiting for the head, streaming the body, or over. */
@@ -39,6 +46,8 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 const END_REQUEST_BODY_LENGTH = 8;
 /** A body up to this size goes out in the same write as BEGIN_REQUEST and PARAMS. */
 const SMALL_BODY_BYTES = 8 * 1024;
+/** Multiplexed: unread response bytes one request may hold before it is aborted. */
+export const DEFAULT_MAX_BUFFERED_BODY_BYTES = 1024 * 1024;
 
 function lengthMismatch(sent: number, declared: number): FastCGIClientError {
   return new FastCGIClientError(
@@ -78,7 +87,7 @@ export class Exchange implements RecordSink {
   constructor(connection: Connection, init: ExchangeInit) {
     this.#connection = connection;
     this.#init = init;
-    this.#requestId = connection.nextRequestId();
+    this.#requestId = init.multiplexed ? connection.allocateRequestId() : connection.nextRequestId();
     this.#headParser = new ResponseHeadParser(
       init.maxHeadBytes === undefined ? undefined : { maxHeadBytes: init.maxHeadBytes },
     );
@@ -102,13 +111,23 @@ export class Exchange implements RecordSink {
     return this.#phase === 'done';
   }
 
+  /** The FastCGI request id this exchange uses on its connection. */
+  get requestId(): number {
+    return this.#requestId;
+  }
+
+  /** False while the response body holds as much as its reader may fall behind by. */
+  get wantsData(): boolean {
+    return !(this.#phase === 'body' && this.#controller && (this.#controller.desiredSize ?? 0) <= 0);
+  }
+
   /** True when sending this request again would send the same bytes (its body was not consumed). */
   get replayable(): boolean {
     return this.#init.body.kind !== 'stream' || !this.#stdinStarted;
   }
 
   start(): void {
-    this.#connection.attach(this);
+    this.#connection.attach(this.#requestId, this);
     const begin = encodeBeginRequest(this.#requestId, Role.Responder, this.#init.keepConn ? KEEP_CONN : 0);
     const params = encodeStreamRecords(RecordType.Params, this.#requestId, this.#init.params, { end: true });
     const body = this.#init.body;
@@ -133,14 +152,25 @@ export class Exchange implements RecordSink {
     this.#phase = 'aborting';
     this.#stopBody(reason);
     this.#connection.write([encodeRecord(RecordType.AbortRequest, this.#requestId)]);
-    this.#connection.resume();
-    // Wait a little for the backend's END_REQUEST so it can finish cleanly, but never for long.
-    this.#abortTimer = setTimeout(() => this.#connection.destroy(), this.#init.abortGraceMs);
+    this.#connection.updateFlow();
+    // Wait a little for the backend's END_REQUEST so it can finish cleanly, but never for long. A
+    // multiplexed connection carries other requests: it is not destroyed, only barred from new ones.
+    this.#abortTimer = setTimeout(
+      () => (this.#init.multiplexed ? this.#finish(false) : this.#connection.destroy()),
+      this.#init.abortGraceMs,
+    );
   }
 
-  /** Ends the request with `error` and destroys the connection (a timeout, a protocol violation). */
+  /**
+   * Ends the request with `error` (a timeout, a protocol violation): destroys the connection, or on a
+   * multiplexed one, which other requests share, aborts this request alone.
+   */
   fail(error: unknown): void {
     if (this.#phase === 'done') return;
+    if (this.#init.multiplexed) {
+      this.abort(error);
+      return;
+    }
     this.#failConsumer(error);
     this.#finish(false);
     this.#connection.destroy();
@@ -231,7 +261,7 @@ export class Exchange implements RecordSink {
           this.#controller = controller;
         },
         pull: () => {
-          if (this.#phase === 'body') this.#connection.resume();
+          if (this.#phase === 'body') this.#connection.updateFlow();
         },
         cancel: (reason) => {
           this.#controller = undefined;
@@ -246,8 +276,22 @@ export class Exchange implements RecordSink {
     const controller = this.#controller;
     if (!controller) return;
     controller.enqueue(chunk);
-    // The reader is behind: stop reading the socket until pull() asks for more.
-    if ((controller.desiredSize ?? 0) <= 0) this.#connection.pause();
+    const desiredSize = controller.desiredSize ?? 0;
+    if (desiredSize > 0) return;
+    const limit = this.#init.maxBufferedBodyBytes ?? DEFAULT_MAX_BUFFERED_BODY_BYTES;
+    if (this.#init.multiplexed && BODY_HIGH_WATER_MARK - desiredSize > limit) {
+      // FastCGI has no per-request flow control: holding more would grow without bound, and pausing
+      // the socket would stall every other request on it.
+      this.abort(
+        new FastCGIClientError(
+          'RESPONSE_BUFFER_FULL',
+          `The response body was not read while more than ${limit} bytes of it arrived on a multiplexed connection (maxBufferedBodyBytes); the request was aborted`,
+        ),
+      );
+      return;
+    }
+    // The reader is behind: stop reading the socket (once no other request wants it) until pull().
+    this.#connection.updateFlow();
   }
 
   #onEndRequest(content: Uint8Array): void {
@@ -260,9 +304,13 @@ export class Exchange implements RecordSink {
     const { appStatus, protocolStatus } = decodeEndRequestBody(content);
     // Unsent STDIN would reach the backend as stray records of the next request: php-fpm closes the
     // connection on those, so only a request whose STDIN was sent completely leaves it reusable.
-    const reusable = this.#init.keepConn && this.#stdinComplete;
+    // A multiplexing backend ignores records of ended ids (§3.3), so neither applies there; but one
+    // that answers CANT_MPX_CONN gets no further concurrent request on this connection.
+    const reusable = this.#init.multiplexed
+      ? protocolStatus !== ProtocolStatus.CantMpxConn
+      : this.#init.keepConn && this.#stdinComplete;
     if (this.#phase === 'aborting') {
-      this.#finish(false);
+      this.#finish(this.#init.multiplexed === true);
       return;
     }
     if (protocolStatus !== ProtocolStatus.RequestComplete) {
@@ -369,7 +417,7 @@ export class Exchange implements RecordSink {
       this.#stopBody(new FastCGIClientError('CONNECTION_CLOSED', 'The FastCGI request ended'));
     }
     this.#stderr.end();
-    this.#connection.detach(this, reusable);
+    this.#connection.detach(this.#requestId, this, reusable);
     this.#resolveFinished();
   }
 }

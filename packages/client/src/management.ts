@@ -82,7 +82,7 @@ export async function queryValues(
           settle(() => reject(error));
         },
       };
-      connection.attach(sink);
+      connection.attach(FCGI_NULL_REQUEST_ID, sink);
       connection.write([encodeGetValues(names)]);
     });
   } finally {
