@@ -25,7 +25,14 @@ import { HandlerError } from './errors';
 import { createRequest, type RequestSource } from './lazy-request';
 import { type ConnectionOptions, connectionOptions } from './options';
 import { RequestBody } from './request-body';
-import { declaredContentLength, isBodylessMethod, paramsRecord, requestMethod } from './request-mapping';
+import {
+  declaredContentLength,
+  isBodylessMethod,
+  type Params,
+  paramsMap,
+  paramsRecord,
+  requestMethod,
+} from './request-mapping';
 import { type ResponseSink, simpleResponseParts, writeResponse } from './response-writer';
 import type { ErrorContext, Handler, RequestInfo, RoleName, ServeOptions } from './types';
 
@@ -39,6 +46,8 @@ const LINGER_MS = 2000;
 const DRAIN_LIMIT_BYTES = 1024 * 1024;
 const DRAIN_TIMEOUT_MS = 5000;
 
+const EMPTY_PARAMS: Params = new Map();
+
 const ROLE_NAMES: Record<number, RoleName | undefined> = {
   [Role.Responder]: 'responder',
   [Role.Authorizer]: 'authorizer',
@@ -48,7 +57,7 @@ const ROLE_NAMES: Record<number, RoleName | undefined> = {
 class ActiveRequest implements ResponseSink, RequestSource {
   phase: 'params' | 'running' = 'params';
   paramsDecoder: ParamsDecoder | undefined;
-  params: Readonly<Record<string, string>> = {};
+  params: Params = EMPTY_PARAMS;
   body: RequestBody | null = null;
   stdinDone = false;
   isHead = false;
@@ -292,7 +301,7 @@ export class Connection {
         decoder.push(content);
         return;
       }
-      request.params = Object.freeze(paramsRecord(decoder.end()));
+      request.params = paramsMap(decoder.end());
     } catch (error) {
       const tooBig =
         error instanceof ProtocolError &&
@@ -388,10 +397,16 @@ export class Connection {
         onDrain: () => this.resumeReading(),
       });
     }
-    const remotePort = params.REMOTE_PORT ? Number(params.REMOTE_PORT) : undefined;
+    const port = params.get('REMOTE_PORT');
+    const remotePort = port ? Number(port) : Number.NaN;
+    let record: Readonly<Record<string, string>> | undefined;
     request.info = {
-      params,
-      remoteAddress: params.REMOTE_ADDR || undefined,
+      // Built on first use: most handlers never read the raw params.
+      get params() {
+        record ??= paramsRecord(params);
+        return record;
+      },
+      remoteAddress: params.get('REMOTE_ADDR') || undefined,
       remotePort: Number.isInteger(remotePort) ? remotePort : undefined,
       requestId: request.requestId,
       role: request.role,

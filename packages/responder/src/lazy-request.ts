@@ -1,9 +1,9 @@
 import { concatChunks, type RequestBody } from './request-body';
-import { requestHeaders, requestMethod, requestUrl } from './request-mapping';
+import { type Params, requestHeaders, requestMethod, requestUrl } from './request-mapping';
 
 /** What a Request is made from: the request's params, its STDIN, and its abort signal. */
 export interface RequestSource {
-  readonly params: Readonly<Record<string, string>>;
+  readonly params: Params;
   /** null when the method carries no body (GET, HEAD) or the role has no STDIN. */
   readonly body: RequestBody | null;
   /** Read only when the handler asks for it: the AbortController behind it is created lazily. */

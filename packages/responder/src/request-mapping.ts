@@ -1,28 +1,41 @@
 // CGI params → the parts of a Web Request, per APP.md §2. Params arrive decoded as latin1, so every
 // char code here is one byte as the web server sent it.
 
-/** Params as a record; a name sent more than once (nginx 1.22, haproxy) has its values joined with ", ". */
-export function paramsRecord(pairs: Iterable<readonly [string, string]>): Record<string, string> {
-  const record: Record<string, string> = {};
+/** The params of one request by name (a Map: several times cheaper to build than an object). */
+export type Params = ReadonlyMap<string, string>;
+
+/** Params by name; a name sent more than once (nginx 1.22, haproxy) has its values joined with ", ". */
+export function paramsMap(pairs: Iterable<readonly [string, string]>): Map<string, string> {
+  const params = new Map<string, string>();
   for (const [name, value] of pairs) {
-    const previous = record[name];
-    record[name] = previous === undefined ? value : `${previous}, ${value}`;
+    const previous = params.get(name);
+    params.set(name, previous === undefined ? value : `${previous}, ${value}`);
   }
-  return record;
+  return params;
+}
+
+/** The params as the read-only record RequestInfo exposes. */
+export function paramsRecord(params: Params): Readonly<Record<string, string>> {
+  const record: Record<string, string> = {};
+  for (const [name, value] of params) record[name] = value;
+  return Object.freeze(record);
 }
 
 // The Fetch standard upper-cases these methods whatever their case; others are kept as sent.
 const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 
-export function requestMethod(params: Readonly<Record<string, string>>): string {
-  const method = params.REQUEST_METHOD || 'GET';
+export function requestMethod(params: Params): string {
+  const method = params.get('REQUEST_METHOD') || 'GET';
   const upper = method.toUpperCase();
   return upper !== method && NORMALIZED_METHODS.has(upper) ? upper : method;
 }
 
 /** CONTENT_LENGTH as a number, or undefined when absent, empty, -1 or not a length at all (unknown). */
-export function declaredContentLength(params: Readonly<Record<string, string>>): number | undefined {
-  const value = params.CONTENT_LENGTH;
+export function declaredContentLength(params: Params): number | undefined {
+  return contentLength(params.get('CONTENT_LENGTH'));
+}
+
+function contentLength(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d{1,15}$/.test(value)) return undefined;
   return Number(value);
 }
@@ -45,8 +58,8 @@ const DOT_SEGMENT = /\/\.\.?(?:[/?]|$)|%2e/i;
  * (controls, space, non-ASCII) are percent-encoded byte for byte, so a raw UTF-8 target decodes back to
  * the same text. Always returns a valid absolute URL.
  */
-export function requestUrl(params: Readonly<Record<string, string>>): string {
-  const https = params.HTTPS === 'on' || params.HTTPS === 'ON' || params.HTTPS === '1';
+export function requestUrl(params: Params): string {
+  const https = params.get('HTTPS') === 'on' || params.get('HTTPS') === 'ON' || params.get('HTTPS') === '1';
   const scheme = https ? 'https' : 'http';
   const host = requestHost(params, https);
   const target = requestTarget(params);
@@ -59,23 +72,23 @@ export function requestUrl(params: Readonly<Record<string, string>>): string {
   }
 }
 
-function requestHost(params: Readonly<Record<string, string>>, https: boolean): string {
-  const httpHost = params.HTTP_HOST;
+function requestHost(params: Params, https: boolean): string {
+  const httpHost = params.get('HTTP_HOST');
   if (httpHost && HOST.test(httpHost)) return httpHost;
-  const name = params.SERVER_NAME;
+  const name = params.get('SERVER_NAME');
   if (!name) return 'localhost';
   const host = name.includes(':') && !name.startsWith('[') ? `[${name}]` : name;
   if (!HOST.test(host)) return 'localhost';
-  const port = params.SERVER_PORT;
+  const port = params.get('SERVER_PORT');
   if (!port || !/^\d{1,5}$/.test(port) || port === (https ? '443' : '80')) return host;
   return `${host}:${port}`;
 }
 
-function requestTarget(params: Readonly<Record<string, string>>): string {
-  const uri = params.REQUEST_URI;
+function requestTarget(params: Params): string {
+  const uri = params.get('REQUEST_URI');
   if (uri) return uri.startsWith('/') ? encodeTargetBytes(uri) : `/${encodeTargetBytes(uri)}`;
-  const path = encodePathBytes(`${params.SCRIPT_NAME ?? ''}${params.PATH_INFO ?? ''}`) || '/';
-  const query = params.QUERY_STRING;
+  const path = encodePathBytes(`${params.get('SCRIPT_NAME') ?? ''}${params.get('PATH_INFO') ?? ''}`) || '/';
+  const query = params.get('QUERY_STRING');
   const target = path.startsWith('/') ? path : `/${path}`;
   return query ? `${target}?${encodeTargetBytes(query)}` : target;
 }
@@ -117,17 +130,16 @@ function encodePathBytes(decoded: string): string {
  * Content-Length from CONTENT_TYPE/CONTENT_LENGTH, never doubled by HTTP_CONTENT_TYPE/LENGTH. A param
  * that is not a valid header (bad name, CR/LF/NUL in the value) is skipped rather than thrown on.
  */
-export function requestHeaders(params: Readonly<Record<string, string>>): Headers {
+export function requestHeaders(params: Params): Headers {
   const headers = new Headers();
-  const contentType = params.CONTENT_TYPE || params.HTTP_CONTENT_TYPE;
+  const contentType = params.get('CONTENT_TYPE') || params.get('HTTP_CONTENT_TYPE');
   if (contentType) safeAppend(headers, 'content-type', contentType);
   const length =
-    declaredContentLength(params) ??
-    declaredContentLength({ CONTENT_LENGTH: params.HTTP_CONTENT_LENGTH ?? '' });
+    contentLength(params.get('CONTENT_LENGTH')) ?? contentLength(params.get('HTTP_CONTENT_LENGTH'));
   if (length !== undefined) headers.set('content-length', String(length));
-  for (const name in params) {
+  for (const [name, value] of params) {
     if (!name.startsWith('HTTP_') || name === 'HTTP_CONTENT_TYPE' || name === 'HTTP_CONTENT_LENGTH') continue;
-    safeAppend(headers, name.slice(5).replaceAll('_', '-').toLowerCase(), params[name] as string);
+    safeAppend(headers, name.slice(5).replaceAll('_', '-').toLowerCase(), value);
   }
   return headers;
 }
