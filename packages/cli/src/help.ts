@@ -76,6 +76,7 @@ Options:
   --to TARGET               the FastCGI backend
   --root DIR                serve static files from DIR; also sent as DOCUMENT_ROOT
   --script-filename FILE    SCRIPT_FILENAME for every request (a front controller such as index.php)
+  --timeout MS              answer 504 when the backend has not answered after MS (default 60000)
   -q, --quiet               do not log each request on stdout
   -h, --help                show this help
 `,

@@ -43,3 +43,11 @@ export function parsePort(text: string, option: string): number {
   }
   return port;
 }
+
+/** Parses a --timeout option: a positive whole number of milliseconds. */
+export function parseTimeout(text: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0)
+    throw new UsageError(`--timeout must be a positive number of ms, got "${text}"`);
+  return ms;
+}

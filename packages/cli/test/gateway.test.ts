@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@fcgi/responder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +175,25 @@ describe('fcgi gateway', () => {
       expect(errors).toHaveLength(1);
     } finally {
       await broken.close();
+    }
+  });
+
+  it('answers 504 when the backend accepts but does not answer within --timeout', async () => {
+    const silent = createNetServer(() => {});
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const slow = await startGateway({
+      target: `127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      port: 0,
+      timeout: 300,
+    });
+    try {
+      const response = await fetch(slow.url);
+      expect(response.status).toBe(504);
+      expect(await response.text()).toMatch(/^Gateway Timeout: the FastCGI backend did not answer in time/);
+    } finally {
+      await slow.close(0);
+      silent.close();
     }
   });
 

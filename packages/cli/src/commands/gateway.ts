@@ -4,7 +4,7 @@ import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { startGateway } from '../gateway/server';
 import { type CliIO, whenAborted } from '../io';
-import { normalizeTarget, parsePort } from '../target';
+import { normalizeTarget, parsePort, parseTimeout } from '../target';
 
 /** `fcgi gateway --listen PORT --to TARGET [--host H] [--root DIR]`: runs until io.signal aborts. */
 export async function gatewayCommand(args: string[], io: CliIO): Promise<number> {
@@ -18,6 +18,7 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
       root: { type: 'string' },
       'script-filename': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
+      timeout: { type: 'string' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -31,6 +32,7 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(values.root !== undefined ? { root: resolve(io.cwd, values.root) } : {}),
     ...(values['script-filename'] !== undefined ? { scriptFilename: values['script-filename'] } : {}),
+    ...(values.timeout !== undefined ? { timeout: parseTimeout(values.timeout) } : {}),
     onError: (message) => io.stderr.write(`fcgi gateway: ${message}\n`),
     ...(values.quiet ? {} : { onRequest: (line: string) => io.stdout.write(`${line}\n`) }),
   });

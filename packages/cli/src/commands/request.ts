@@ -7,7 +7,7 @@ import { backendError, CliError, messageOf, UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import type { CliIO } from '../io';
 import { writeBody } from '../output';
-import { normalizeTarget } from '../target';
+import { normalizeTarget, parseTimeout } from '../target';
 
 export interface RequestCommandOptions {
   /** A target as createClient accepts it (see normalizeTarget). */
@@ -173,12 +173,6 @@ function parseParam(text: string): [string, string] {
   const equals = text.indexOf('=');
   if (equals <= 0) throw new UsageError(`invalid --param "${text}"; use --param NAME=VALUE`);
   return [text.slice(0, equals), text.slice(equals + 1)];
-}
-
-function parseTimeout(text: string): number {
-  const ms = Number(text);
-  if (!Number.isInteger(ms) || ms <= 0) throw new UsageError(`--timeout must be a positive number of ms`);
-  return ms;
 }
 
 /** -d DATA as curl reads it: @file is the file's bytes, @- is stdin, anything else the text itself. */

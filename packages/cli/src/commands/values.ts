@@ -3,7 +3,7 @@ import { createClient } from '@fcgi/client';
 import { backendError, CliError, UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import type { CliIO } from '../io';
-import { normalizeTarget } from '../target';
+import { normalizeTarget, parseTimeout } from '../target';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -16,9 +16,7 @@ export async function valuesCommand(args: string[], io: CliIO): Promise<number> 
   });
   const [target, ...names] = positionals;
   if (target === undefined) throw new UsageError('fcgi values needs a TARGET, e.g. fcgi values ./app.sock');
-  const timeout = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : Number(values.timeout);
-  if (!Number.isInteger(timeout) || timeout <= 0)
-    throw new UsageError('--timeout must be a positive number of ms');
+  const timeout = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseTimeout(values.timeout);
   const result = await getValues(normalizeTarget(target, io.cwd), names, timeout);
   for (const [name, value] of Object.entries(result)) io.stdout.write(`${name}=${value}\n`);
   return ExitCode.Ok;

@@ -81,9 +81,11 @@ export async function forwardRequest(
     if (aborter.signal.aborted) return;
     const timedOut =
       errorCode(error) === 'ETIMEDOUT' || (error instanceof Error && error.name === 'TimeoutError');
-    const reason = isConnectionError(error)
-      ? `cannot reach the FastCGI backend: ${messageOf(error)}`
-      : messageOf(error);
+    const reason = timedOut
+      ? `the FastCGI backend did not answer in time: ${messageOf(error)}`
+      : isConnectionError(error)
+        ? `cannot reach the FastCGI backend: ${messageOf(error)}`
+        : messageOf(error);
     options.onError?.(`${method} ${url.pathname}: ${reason}`);
     return sendError(response, timedOut ? 504 : 502, reason);
   }

@@ -17,6 +17,8 @@ export interface GatewayOptions {
   /** Serve GET/HEAD for files under this directory before asking the backend; also DOCUMENT_ROOT. */
   root?: string;
   scriptFilename?: string;
+  /** Milliseconds until the backend's response head must have arrived, else 504. Default 60000. */
+  timeout?: number;
   onError?: (message: string) => void;
   /** Called once per finished request with a log line: "GET /greet?name=Ada 200 3 ms (static)". */
   onRequest?: (line: string) => void;
@@ -30,10 +32,16 @@ export interface Gateway {
   close(timeout?: number): Promise<void>;
 }
 
+// nginx's fastcgi_read_timeout and fastcgi_connect_timeout defaults.
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
+
 /** Starts the development HTTP gateway in front of a FastCGI backend. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   const client = createClient(options.target, {
+    timeout: options.timeout ?? DEFAULT_TIMEOUT_MS,
+    connectTimeout: Math.min(options.timeout ?? DEFAULT_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS),
     ...(options.root !== undefined ? { documentRoot: options.root } : {}),
     ...(options.scriptFilename !== undefined ? { scriptFilename: options.scriptFilename } : {}),
   });
