@@ -195,6 +195,19 @@ describe('handed-over sockets', () => {
     expect((await whoamiOver({ port: listener.port })).pid).toBe(child.process.pid);
   });
 
+  test('with no options, a connected socket on fd 0 (a stdio socketpair) is left alone and still usable', async () => {
+    const child = await startChild(process.execPath, [await childServerScript()], {
+      env: { CHILD_MODE: 'auto', CHILD_ECHO_STDIN: '1', LISTEN_FDS: '', LISTEN_PID: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    expect(child.address).toMatchObject({ address: '127.0.0.1' });
+    let output = '';
+    child.process.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.process.stdin!.write('still open\n');
+    await expect.poll(() => output, { timeout: 10_000 }).toContain('STDIN still open');
+  });
+
   test('with no options, systemd socket activation (LISTEN_FDS/LISTEN_PID, fd 3) is used', async () => {
     const dir = servers.tempDir();
     const path = dir.socket();
