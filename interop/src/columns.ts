@@ -3,7 +3,7 @@
 import { startApache2 } from './servers/apache2';
 import { startCaddy } from './servers/caddy';
 import { startCgiFcgi } from './servers/cgi-fcgi';
-import { startHaproxy } from './servers/haproxy';
+import { startHaproxy, startHaproxyMpxs } from './servers/haproxy';
 import { startLighttpd } from './servers/lighttpd';
 import { startNginx } from './servers/nginx';
 import type { Column } from './servers/types';
@@ -11,12 +11,14 @@ import type { Column } from './servers/types';
 const NGINX_HALF_DUPLEX = 'nginx is half-duplex: it stops reading the response while sending the body';
 const HAPROXY_CHUNKED =
   'haproxy must send CONTENT_LENGTH: a chunked body larger than tune.bufsize is answered 400';
+const NOT_CONFIGURED = 'only the haproxy-mpxs config asks for multiplexing';
 const CADDY_HALF_DUPLEX = 'caddy is half-duplex: it stops reading the response while sending the body';
 
 export const columns: Column[] = [
   {
     name: 'nginx (unix)',
     transport: 'unix',
+    noMultiplexing: NOT_CONFIGURED,
     start: startNginx,
     bigTransfers: true,
     halfDuplex: NGINX_HALF_DUPLEX,
@@ -25,23 +27,39 @@ export const columns: Column[] = [
   {
     name: 'nginx (tcp)',
     transport: 'tcp',
+    noMultiplexing: NOT_CONFIGURED,
     start: startNginx,
     bigTransfers: false,
     halfDuplex: NGINX_HALF_DUPLEX,
     keepsBackendConnections: true,
   },
-  { name: 'caddy', transport: 'unix', start: startCaddy, bigTransfers: true, halfDuplex: CADDY_HALF_DUPLEX },
+  {
+    name: 'caddy',
+    transport: 'unix',
+    noMultiplexing: NOT_CONFIGURED,
+    start: startCaddy,
+    bigTransfers: true,
+    halfDuplex: CADDY_HALF_DUPLEX,
+  },
   {
     name: 'apache2',
     transport: 'unix',
+    noMultiplexing: NOT_CONFIGURED,
     start: startApache2,
     bigTransfers: true,
     dropsContentLength: 'apache2 drops the app Content-Length and answers chunked',
   },
-  { name: 'lighttpd', transport: 'unix', start: startLighttpd, bigTransfers: true },
+  {
+    name: 'lighttpd',
+    transport: 'unix',
+    noMultiplexing: NOT_CONFIGURED,
+    start: startLighttpd,
+    bigTransfers: true,
+  },
   {
     name: 'haproxy (unix)',
     transport: 'unix',
+    noMultiplexing: NOT_CONFIGURED,
     start: startHaproxy,
     bigTransfers: true,
     keepsBackendConnections: true,
@@ -50,7 +68,17 @@ export const columns: Column[] = [
   {
     name: 'haproxy (tcp)',
     transport: 'tcp',
+    noMultiplexing: NOT_CONFIGURED,
     start: startHaproxy,
+    bigTransfers: false,
+    keepsBackendConnections: true,
+    rejectsChunkedUploads: HAPROXY_CHUNKED,
+  },
+  {
+    name: 'haproxy-mpxs',
+    transport: 'unix',
+    noMultiplexing: 'multiplexing is a later issue: the responder answers FCGI_MPXS_CONNS=0',
+    start: startHaproxyMpxs,
     bigTransfers: false,
     keepsBackendConnections: true,
     rejectsChunkedUploads: HAPROXY_CHUNKED,
@@ -58,6 +86,7 @@ export const columns: Column[] = [
   {
     name: 'cgi-fcgi',
     transport: 'unix',
+    noMultiplexing: NOT_CONFIGURED,
     start: startCgiFcgi,
     bigTransfers: true,
     rawCgi: true,

@@ -70,10 +70,9 @@ const PATTERN_SIZES = [
 ];
 const SSE_EVENTS = [1, 2, 3, 4, 5].map((i) => `id: ${i}\ndata: event ${i}\n\n`);
 const BIG_ONCE = 'big transfers run once per web server (on its unix column)';
-const NO_MULTIPLEXING = 'haproxy-mpxs, multiplexing is a later issue';
 
 const columns = selectedColumns();
-const matrix = new Matrix([...columns.map((column) => column.name), 'haproxy-mpxs']);
+const matrix = new Matrix(columns.map((column) => column.name));
 
 afterAll(() => {
   const table = matrix.toMarkdown();
@@ -489,6 +488,18 @@ describe.each(columns)('$name', (column: Column) => {
       : `${column.name} opens a FastCGI connection per request (no FCGI_KEEP_CONN)`,
   );
 
+  check(
+    '50 concurrent requests share at most 25 connections (multiplexing)',
+    async () => {
+      const before = await stats();
+      const responses = await Promise.all(Array.from({ length: 50 }, () => get('/slow?ms=500')));
+      expect(responses.map((response) => response.status)).toEqual(responses.map(() => 200));
+      const after = await stats();
+      expect(after.connections - before.connections).toBeLessThanOrEqual(25);
+    },
+    column.noMultiplexing,
+  );
+
   check('a graceful close (SIGTERM) with 50 requests in flight loses none of them', async () => {
     const watcher = new Agent({ keepAlive: false });
     const statsNow = () => fetchJson<Stats>(web.baseUrl, { agent: watcher, path: '/__stats' });
@@ -522,12 +533,6 @@ describe.each(columns)('$name', (column: Column) => {
       intervalMs: 200,
     });
   });
-});
-
-describe('haproxy-mpxs', () => {
-  const behaviour = '50 concurrent requests share at most 25 connections (multiplexing)';
-  matrix.set(behaviour, 'haproxy-mpxs', 'skip');
-  test.skip(`${behaviour} (skipped: ${NO_MULTIPLEXING})`, () => {});
 });
 
 describe('systemd socket activation (nginx)', () => {
