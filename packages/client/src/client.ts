@@ -1,10 +1,18 @@
+import { ProtocolStatus } from '@fcgi/protocol';
 import { Connection, connectSocket } from './connection';
-import { abortReason, FastCGIClientError, timeoutError } from './errors';
+import { abortReason, FastCGIClientError, FastCGIStatusError, timeoutError } from './errors';
 import { Exchange } from './exchange';
 import { queryValues } from './management';
+import {
+  type MultiplexOption,
+  type MultiplexSettings,
+  probeMultiplexing,
+  requestLimit,
+} from './multiplex-mode';
+import { MultiplexPool } from './multiplex-pool';
 import { buildParams } from './params-builder';
 import { encodeParamValues } from './params-encoder';
-import { Pool } from './pool';
+import { type Lease, Pool } from './pool';
 import { bufferBody, type FetchInit, type PreparedRequest, prepareRequest } from './request-body';
 import { type FastCGITarget, parseTarget } from './target';
 
@@ -50,6 +58,30 @@ export interface ClientOptions {
    * bodies reject with REQUEST_BODY_TOO_LARGE. Default 0: stream such bodies without CONTENT_LENGTH.
    */
   bufferRequestBody?: number;
+  /**
+   * Send many requests at once over one connection, each with its own request id. `'auto'` asks the
+   * backend once with FCGI_GET_VALUES (on a connection of its own) and multiplexes only when it answers
+   * FCGI_MPXS_CONNS=1; `true` multiplexes without asking; `false` never does. A backend that answers a
+   * concurrent request with FCGI_CANT_MPX_CONN is used one request per connection from then on.
+   * Multiplexing needs keepConn. Default 'auto'.
+   */
+  multiplex?: MultiplexOption;
+  /**
+   * Multiplexing: most requests in flight at once on one connection. The backend's FCGI_MAX_REQS is
+   * honoured and this only lowers it. Default: FCGI_MAX_REQS, else 100.
+   */
+  maxMultiplexedRequests?: number;
+  /**
+   * Multiplexing: most bytes of one response body kept while nobody reads them and other requests on
+   * its connection still receive theirs. Past it that request alone is aborted (FCGI_ABORT_REQUEST) and
+   * its body errors with RESPONSE_BUFFER_FULL. Default 1 MiB.
+   */
+  maxBufferedBodyBytes?: number;
+  /**
+   * Most requests waiting for a connection at once (all connections busy); more fetch() calls reject
+   * at once with QUEUE_FULL. Default 10000.
+   */
+  maxQueuedRequests?: number;
 }
 
 export interface FcgiClient {
@@ -79,6 +111,38 @@ function parkUnlessBlocking(_connection: Connection, busy: Iterable<Connection>)
 }
 const DEFAULT_ABORT_GRACE_MS = 1000;
 const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_QUEUED_REQUESTS = 10_000;
+
+/** What #send needs from either pool. */
+interface ConnectionPool {
+  acquire(signal?: AbortSignal): Promise<Lease<Connection>>;
+  release(connection: Connection): void;
+}
+
+/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function validateCount(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+}
 
 class Client implements FcgiClient {
   readonly #target: FastCGITarget;
@@ -86,18 +150,39 @@ class Client implements FcgiClient {
   readonly #pool: Pool<Connection>;
   readonly #keepConn: boolean;
   #closing: Promise<void> | undefined;
+  /** Whether the client knows if it multiplexes (by its options, the probe, or a CANT_MPX_CONN). */
+  #decided: boolean;
+  /** The pool of multiplexed connections while the client multiplexes. */
+  #multiplexPool: MultiplexPool<Connection> | undefined;
+  /** Multiplexed pools given up after CANT_MPX_CONN, draining. */
+  readonly #retiredPools: Array<Promise<void>> = [];
+  #probe: Promise<void> | undefined;
+  /** Requests waiting for the probe: close() lets them reach a pool before closing the pools. */
+  #awaitingProbe = 0;
+  #probeWaitersGone: (() => void) | undefined;
 
   constructor(target: string, options: ClientOptions) {
     this.#target = parseTarget(target);
     this.#options = options;
     this.#keepConn = options.keepConn ?? true;
+    validateCount('maxMultiplexedRequests', options.maxMultiplexedRequests);
+    validateCount('maxQueuedRequests', options.maxQueuedRequests);
     // Without KEEP_CONN the backend closes after each request, so the pool only bounds concurrency.
     this.#pool = new Pool(
       options.poolSize ?? DEFAULT_POOL_SIZE,
-      () => this.#connect(),
+      () => this.#connect((connection) => this.#pool.discard(connection)),
       parkUnlessBlocking,
       options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS,
+      options.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS,
     );
+    const multiplex = this.#keepConn ? (options.multiplex ?? 'auto') : false;
+    this.#decided = multiplex !== 'auto';
+    if (multiplex === true) {
+      this.#multiplexWith({
+        perConnection: requestLimit(undefined, options.maxMultiplexedRequests),
+        maxConnections: undefined,
+      });
+    }
   }
 
   async fetch(input: Request | string | URL, init?: FetchInit): Promise<Response> {
@@ -131,8 +216,65 @@ class Client implements FcgiClient {
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#pool.close();
+    this.#closing ??= this.#shutDown();
     return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
+    if (this.#awaitingProbe > 0) {
+      // Requests already admitted still run: let them reach a pool first.
+      await new Promise<void>((resolve) => {
+        this.#probeWaitersGone = resolve;
+      });
+    }
+    await Promise.all([this.#pool.close(), this.#multiplexPool?.close(), ...this.#retiredPools]);
+  }
+
+  /** The multiplexed pool, or undefined for one request per connection; probes the backend once. */
+  async #chooseMultiplexPool(deadline: AbortSignal): Promise<MultiplexPool<Connection> | undefined> {
+    if (this.#decided) return this.#multiplexPool;
+    this.#probe ??= probeMultiplexing(this.#target, {
+      connectTimeout: this.#options.connectTimeout,
+      timeout: this.#options.timeout,
+      cap: this.#options.maxMultiplexedRequests,
+    })
+      .then((settings) => {
+        this.#decided = true;
+        if (settings) this.#multiplexWith(settings);
+      })
+      .finally(() => {
+        // An unreachable backend is asked again by the next request.
+        this.#probe = undefined;
+      });
+    this.#awaitingProbe++;
+    try {
+      await untilAborted(this.#probe, deadline);
+    } finally {
+      this.#awaitingProbe--;
+      if (this.#awaitingProbe === 0) this.#probeWaitersGone?.();
+    }
+    return this.#multiplexPool;
+  }
+
+  #multiplexWith(settings: MultiplexSettings): void {
+    const poolSize = this.#options.poolSize ?? DEFAULT_POOL_SIZE;
+    const pool: MultiplexPool<Connection> = new MultiplexPool(
+      () => this.#connect((connection) => pool.discard(connection)),
+      {
+        size: Math.min(poolSize, settings.maxConnections ?? poolSize),
+        perConnection: settings.perConnection,
+        idleTimeout: this.#options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS,
+        maxQueued: this.#options.maxQueuedRequests ?? DEFAULT_MAX_QUEUED_REQUESTS,
+      },
+    );
+    this.#multiplexPool = pool;
+  }
+
+  /** The backend said it multiplexes but refused a concurrent request: one request per connection. */
+  #stopMultiplexing(pool: MultiplexPool<Connection>): void {
+    if (this.#multiplexPool !== pool) return;
+    this.#multiplexPool = undefined;
+    this.#retiredPools.push(pool.close());
   }
 
   /**
@@ -168,9 +310,11 @@ class Client implements FcgiClient {
   async #send(prepared: PreparedRequest, params: Uint8Array, deadline: AbortSignal): Promise<Response> {
     const userSignal = prepared.request.signal;
     for (;;) {
-      const lease = await this.#pool.acquire(deadline);
+      const multiplexPool = await this.#chooseMultiplexPool(deadline);
+      const pool: ConnectionPool = multiplexPool ?? this.#pool;
+      const lease = await pool.acquire(deadline);
       if (deadline.aborted) {
-        this.#pool.release(lease.connection);
+        pool.release(lease.connection);
         throw abortReason(deadline);
       }
       const exchange = new Exchange(lease.connection, {
@@ -181,6 +325,8 @@ class Client implements FcgiClient {
         abortGraceMs: this.#options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS,
         maxHeadBytes: this.#options.maxHeadBytes,
         onStderr: this.#stderrListener(prepared.request),
+        multiplexed: multiplexPool !== undefined,
+        maxBufferedBodyBytes: this.#options.maxBufferedBodyBytes,
       });
       // A timeout destroys the connection; the caller's abort tells the backend with ABORT_REQUEST.
       const onDeadline = () => {
@@ -195,7 +341,7 @@ class Client implements FcgiClient {
       deadline.addEventListener('abort', onDeadline, { once: true });
       exchange.finished.then(() => {
         userSignal.removeEventListener('abort', onUserAbort);
-        this.#pool.release(lease.connection);
+        pool.release(lease.connection);
       });
       exchange.start();
       try {
@@ -206,6 +352,16 @@ class Client implements FcgiClient {
         return response;
       } catch (error) {
         deadline.removeEventListener('abort', onDeadline);
+        if (
+          multiplexPool &&
+          error instanceof FastCGIStatusError &&
+          error.protocolStatus === ProtocolStatus.CantMpxConn
+        ) {
+          // The backend did not process it: send it again, one request per connection.
+          this.#stopMultiplexing(multiplexPool);
+          if (exchange.replayable && !deadline.aborted) continue;
+          throw error;
+        }
         const staleConnection =
           lease.reused &&
           !exchange.receivedAny &&
@@ -222,10 +378,10 @@ class Client implements FcgiClient {
     return onStderr ? (text) => onStderr(text, request) : undefined;
   }
 
-  async #connect(): Promise<Connection> {
+  async #connect(discard: (connection: Connection) => void): Promise<Connection> {
     const socket = await connectSocket(this.#target, { connectTimeout: this.#options.connectTimeout });
     const connection = new Connection(socket, this.#target);
-    connection.onClose = () => this.#pool.discard(connection);
+    connection.onClose = () => discard(connection);
     return connection;
   }
 }

@@ -33,59 +33,72 @@ export async function queryValues(
   const socket = await connectSocket(target, { connectTimeout: options.connectTimeout });
   const connection = new Connection(socket, target);
   try {
-    return await new Promise<Record<string, string>>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      if (options.timeout !== undefined && options.timeout > 0) {
-        const ms = options.timeout;
-        timer = setTimeout(
-          () =>
-            reject(
-              timeoutError(
-                `The FastCGI backend at ${describeTarget(target)} sent no GET_VALUES_RESULT within ${ms} ms`,
-              ),
-            ),
-          ms,
-        );
-      }
-      const settle = (action: () => void) => {
-        if (timer) clearTimeout(timer);
-        action();
-      };
-      const sink: RecordSink = {
-        onRecord(record: FcgiRecord) {
-          if (record.requestId !== FCGI_NULL_REQUEST_ID) return;
-          if (record.type === RecordType.GetValuesResult) {
-            settle(() => {
-              try {
-                resolve(Object.fromEntries(decodeParams(record.content)));
-              } catch (error) {
-                reject(
-                  new FastCGIClientError('MALFORMED_RESPONSE', 'The GET_VALUES_RESULT record is malformed', {
-                    cause: error,
-                  }),
-                );
-              }
-            });
-          } else if (record.type === RecordType.UnknownType) {
-            const { type } = decodeUnknownTypeBody(record.content);
-            settle(() =>
-              reject(
-                new FastCGIClientError(
-                  'UNKNOWN_TYPE',
-                  `The FastCGI backend at ${describeTarget(target)} does not support management record type ${type}`,
-                ),
-              ),
-            );
-          }
-        },
-        onConnectionLost(error) {
-          settle(() => reject(error));
-        },
-      };
-      connection.attach(FCGI_NULL_REQUEST_ID, sink);
-      connection.write([encodeGetValues(names)]);
-    });
+    return await askValues(connection, names, options.timeout);
   } finally {
     connection.destroy();
   }
+}
+
+/**
+ * Sends FCGI_GET_VALUES on an open connection nothing else uses, and resolves with the answer; rejects
+ * on UNKNOWN_TYPE, a malformed answer, the connection closing, or `timeout` ms without an answer.
+ */
+export function askValues(
+  connection: Connection,
+  names: readonly string[] = DEFAULT_VALUE_NAMES,
+  timeout?: number,
+): Promise<Record<string, string>> {
+  const target = connection.target;
+  return new Promise<Record<string, string>>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    if (timeout !== undefined && timeout > 0) {
+      const ms = timeout;
+      timer = setTimeout(
+        () =>
+          reject(
+            timeoutError(
+              `The FastCGI backend at ${describeTarget(target)} sent no GET_VALUES_RESULT within ${ms} ms`,
+            ),
+          ),
+        ms,
+      );
+    }
+    const settle = (action: () => void) => {
+      if (timer) clearTimeout(timer);
+      action();
+    };
+    const sink: RecordSink = {
+      onRecord(record: FcgiRecord) {
+        if (record.requestId !== FCGI_NULL_REQUEST_ID) return;
+        if (record.type === RecordType.GetValuesResult) {
+          settle(() => {
+            try {
+              resolve(Object.fromEntries(decodeParams(record.content)));
+            } catch (error) {
+              reject(
+                new FastCGIClientError('MALFORMED_RESPONSE', 'The GET_VALUES_RESULT record is malformed', {
+                  cause: error,
+                }),
+              );
+            }
+          });
+        } else if (record.type === RecordType.UnknownType) {
+          const { type } = decodeUnknownTypeBody(record.content);
+          settle(() =>
+            reject(
+              new FastCGIClientError(
+                'UNKNOWN_TYPE',
+                `The FastCGI backend at ${describeTarget(target)} does not support management record type ${type}`,
+              ),
+            ),
+          );
+        }
+      },
+      onConnectionLost(error) {
+        settle(() => reject(error));
+      },
+    };
+    connection.attach(FCGI_NULL_REQUEST_ID, sink);
+    connection.write([encodeGetValues(names)]);
+  });
 }

@@ -29,6 +29,7 @@ export class Pool<T extends Poolable> {
   readonly #create: () => Promise<T>;
   readonly #shouldPark: (connection: T, busy: Iterable<T>) => boolean;
   readonly #idleTimeout: number;
+  readonly #maxQueued: number;
   readonly #idleTimers = new Map<T, NodeJS.Timeout>();
   readonly #all = new Set<T>();
   readonly #idle: T[] = [];
@@ -40,13 +41,15 @@ export class Pool<T extends Poolable> {
   /**
    * `shouldPark` decides whether a reusable connection nobody is waiting for is kept idle (true) or
    * closed; it sees the connections still busy. Default: always kept. A connection idle for
-   * `idleTimeout` ms (0: forever) is closed.
+   * `idleTimeout` ms (0: forever) is closed. Beyond `maxQueued` waiting requests, acquire() rejects
+   * with QUEUE_FULL.
    */
   constructor(
     size: number,
     create: () => Promise<T>,
     shouldPark: (connection: T, busy: Iterable<T>) => boolean = () => true,
     idleTimeout = 0,
+    maxQueued = Number.POSITIVE_INFINITY,
   ) {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`poolSize must be a positive integer, got ${size}`);
@@ -55,6 +58,7 @@ export class Pool<T extends Poolable> {
     this.#create = create;
     this.#shouldPark = shouldPark;
     this.#idleTimeout = idleTimeout;
+    this.#maxQueued = maxQueued;
   }
 
   /** Connections that exist right now, busy or idle (not counting ones still connecting). */
@@ -73,6 +77,14 @@ export class Pool<T extends Poolable> {
     const idle = this.#takeIdle();
     if (idle) return Promise.resolve({ connection: idle, reused: true });
     if (this.#all.size + this.#pending < this.#size) return this.#openUnlessAborted(signal);
+    if (this.#waiters.length >= this.#maxQueued) {
+      return Promise.reject(
+        new FastCGIClientError(
+          'QUEUE_FULL',
+          `${this.#waiters.length} FastCGI requests are already waiting for a connection (maxQueuedRequests)`,
+        ),
+      );
+    }
     return new Promise<Lease<T>>((resolve, reject) => {
       const onAbort = () => {
         this.#removeWaiter(waiter);

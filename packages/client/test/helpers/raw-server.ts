@@ -105,9 +105,16 @@ export class RawConnection {
   readonly requests: RawRequest[] = [];
   readonly #active = new Map<number, RawRequest>();
   readonly #decoder = new RecordDecoder();
+  readonly #onFirstBegin: (connection: RawConnection) => void;
   readonly closed: Promise<void>;
 
-  constructor(socket: Socket, handler: RawHandler, onRequest: (request: RawRequest) => void) {
+  constructor(
+    socket: Socket,
+    handler: RawHandler,
+    onRequest: (request: RawRequest) => void,
+    onFirstBegin: (connection: RawConnection) => void,
+  ) {
+    this.#onFirstBegin = onFirstBegin;
     this.socket = socket;
     this.closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => {});
@@ -131,6 +138,7 @@ export class RawConnection {
       case RecordType.BeginRequest: {
         const begin = decodeBeginRequestBody(record.content);
         const created = new RawRequest(this, record.requestId, begin.role, begin.keepConn);
+        if (this.requests.length === 0) this.#onFirstBegin(this);
         this.#active.set(record.requestId, created);
         this.requests.push(created);
         return;
@@ -165,10 +173,13 @@ export class RawConnection {
 
 export interface RawServer {
   readonly socketPath: string;
+  /** Connections that carried at least one request, in the order of their first BEGIN_REQUEST. */
   readonly connections: RawConnection[];
+  /** Every connection accepted, including those that only asked GET_VALUES. */
+  readonly accepted: RawConnection[];
+  /** Number of FCGI_GET_VALUES records received, on any connection. */
+  readonly getValuesCount: number;
   readonly requests: RawRequest[];
-  /** Resolves with the next connection accepted from now on. */
-  nextConnection(): Promise<RawConnection>;
   /** Resolves with the next request whose PARAMS are complete. */
   nextRequest(): Promise<RawRequest>;
   close(): Promise<void>;
@@ -179,30 +190,39 @@ export async function startRawServer(handler: RawHandler): Promise<RawServer> {
   const dir = await mkdtemp(join(tmpdir(), 'fcgi-client-raw-'));
   const socketPath = join(dir, 'backend.sock');
   const connections: RawConnection[] = [];
+  const accepted: RawConnection[] = [];
   const requests: RawRequest[] = [];
-  let connectionWaiters: Array<(connection: RawConnection) => void> = [];
   let requestWaiters: Array<(request: RawRequest) => void> = [];
   const server: Server = createServer((socket) => {
-    const connection = new RawConnection(socket, handler, (request) => {
-      requests.push(request);
-      const waiters = requestWaiters;
-      requestWaiters = [];
-      for (const resolve of waiters) resolve(request);
-    });
-    connections.push(connection);
-    const waiters = connectionWaiters;
-    connectionWaiters = [];
-    for (const resolve of waiters) resolve(connection);
+    const connection = new RawConnection(
+      socket,
+      handler,
+      (request) => {
+        requests.push(request);
+        const waiters = requestWaiters;
+        requestWaiters = [];
+        for (const resolve of waiters) resolve(request);
+      },
+      (carrier) => connections.push(carrier),
+    );
+    accepted.push(connection);
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {
     socketPath,
     connections,
+    accepted,
+    get getValuesCount() {
+      return accepted.reduce(
+        (count, connection) =>
+          count + connection.received.filter((record) => record.type === RecordType.GetValues).length,
+        0,
+      );
+    },
     requests,
-    nextConnection: () => new Promise((resolve) => connectionWaiters.push(resolve)),
     nextRequest: () => new Promise((resolve) => requestWaiters.push(resolve)),
     close: async () => {
-      for (const connection of connections) connection.socket.destroy();
+      for (const connection of accepted) connection.socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(dir, { recursive: true, force: true });
     },
