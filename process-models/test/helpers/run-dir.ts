@@ -18,6 +18,9 @@ export function makeRunDir(label: string): RunDir {
   return {
     path,
     file: (name) => join(path, name),
-    remove: () => rmSync(path, { recursive: true, force: true }),
+    // PM_KEEP_RUN_DIRS=1 keeps configs and logs for a post-mortem.
+    remove: () => {
+      if (!process.env.PM_KEEP_RUN_DIRS) rmSync(path, { recursive: true, force: true });
+    },
   };
 }
