@@ -109,6 +109,28 @@ describe('fcgi serve', () => {
     },
   );
 
+  it("logs a failing handler's stack trace on stderr and answers 500", async () => {
+    const proc = start(['serve', fixture('app.mjs'), '--port', '0']);
+    const [, target] = await proc.waitForOutput(/listening on (127\.0\.0\.1:\d+)/);
+    const client = createClient(target!, { keepConn: false });
+    try {
+      expect((await client.fetch('/throw')).status).toBe(500);
+    } finally {
+      await client.close();
+    }
+    await proc.waitForOutput(/^fcgi serve: .*\nError: boom from the app\n\s+at .*app\.mjs/m);
+  });
+
+  it('logs a peer refused by FCGI_WEB_SERVER_ADDRS in one line', async () => {
+    const proc = start(['serve', fixture('app.mjs'), '--port', '0'], {
+      env: { FCGI_WEB_SERVER_ADDRS: '192.0.2.1' },
+    });
+    const [, target] = await proc.waitForOutput(/listening on (127\.0\.0\.1:\d+)/);
+    await expect(get(target!, '/')).rejects.toThrow();
+    await proc.waitForOutput(/^fcgi serve: ConnectionDeniedError: .*127\.0\.0\.1.*\n/m);
+    expect(proc.stderr()).not.toMatch(/^\s+at /m);
+  });
+
   it('exits 1 with a clear message for a missing module', async () => {
     const result = await cli(['serve', './nope.mjs', '--port', '0'], { cwd: dir.path });
     expect(result.code).toBe(ExitCode.Failure);

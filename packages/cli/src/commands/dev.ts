@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Handler, serve } from '@fcgi/responder';
+import { describeServeError } from '../describe-error';
 import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { type Gateway, startGateway } from '../gateway/server';
@@ -49,7 +50,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     const app = await serve(options.handler, {
       socketPath,
       onError: (error) => {
-        options.onError?.(error.stack ?? error.message);
+        options.onError?.(describeServeError(error));
       },
     });
     cleanups.push(() => app.close());

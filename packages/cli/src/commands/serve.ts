@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ServeOptions, serve } from '@fcgi/responder';
+import { describeServeError } from '../describe-error';
 import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { formatAddress } from '../format-address';
@@ -88,7 +89,7 @@ export async function runServe(options: ServeCommandOptions, io: CliIO): Promise
 export function serveOptions(transport: ServeTransport, io: CliIO): ServeOptions {
   const options: ServeOptions = {
     onError: (error) => {
-      io.stderr.write(`fcgi serve: ${error.stack ?? error.message}\n`);
+      io.stderr.write(`fcgi serve: ${describeServeError(error)}\n`);
     },
   };
   if (transport.socketPath !== undefined) {
