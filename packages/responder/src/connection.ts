@@ -396,33 +396,21 @@ export class Connection {
         onDrain: () => this.resumeReading(),
       });
     }
-    const port = params.get('REMOTE_PORT');
-    const remotePort = port ? Number(port) : Number.NaN;
-    let record: Readonly<Record<string, string>> | undefined;
-    request.info = {
-      // Built on first use: most handlers never read the raw params.
-      get params() {
-        record ??= paramsRecord(params);
-        return record;
-      },
-      remoteAddress: params.get('REMOTE_ADDR') || undefined,
-      remotePort: Number.isInteger(remotePort) ? remotePort : undefined,
-      requestId: request.requestId,
-      role: request.role,
-      keepConn: request.keepConn,
-      get signal() {
-        return request.signal;
-      },
-    };
+    request.info = createInfo(request);
     request.request = createRequest(request);
     const timeout = this.options.handlerTimeout;
     if (timeout !== undefined) {
       request.timer = setTimeout(() => this.onHandlerTimeout(request, timeout), timeout);
       request.timer.unref();
     }
+    this.invokeHandler(request, request.request, request.info);
+  }
+
+  /** Runs the handler; a synchronous Response is written synchronously, with no promise in between. */
+  private invokeHandler(request: ActiveRequest, fetchRequest: Request, info: RequestInfo): void {
     let result: unknown;
     try {
-      result = this.handler(request.request, request.info);
+      result = this.handler(fetchRequest, info);
     } catch (cause) {
       this.fail(request, new HandlerError(`The handler threw: ${message(cause)}`, { cause }));
       return;
@@ -713,6 +701,28 @@ export class Connection {
     this.idleTimer = setTimeout(check, this.options.idleTimeout);
     this.idleTimer.unref();
   }
+}
+
+/** The handler's second argument; the raw params record is built only if the handler reads it. */
+function createInfo(request: ActiveRequest): RequestInfo {
+  const params = request.params;
+  const port = params.get('REMOTE_PORT');
+  const remotePort = port ? Number(port) : Number.NaN;
+  let record: Readonly<Record<string, string>> | undefined;
+  return {
+    get params() {
+      record ??= paramsRecord(params);
+      return record;
+    },
+    remoteAddress: params.get('REMOTE_ADDR') || undefined,
+    remotePort: Number.isInteger(remotePort) ? remotePort : undefined,
+    requestId: request.requestId,
+    role: request.role,
+    keepConn: request.keepConn,
+    get signal() {
+      return request.signal;
+    },
+  };
 }
 
 /** Serves FastCGI on one already-connected stream (a socket, or any Duplex in tests and frameworks). */
