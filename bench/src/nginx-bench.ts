@@ -177,7 +177,6 @@ export async function runNginxBench(settings: Settings, runDir: string): Promise
     for (const c of cases) await measure('split', c.id, cores.front);
     if (cases.some((c) => c.id === SHARED_CORE_CASE) && cores.front !== cores.backend) {
       // nginx joins the backend's core; wrk keeps the other one to itself.
-      await repin(nginxProc.pid, cores.backend);
       for (const pid of processTree(nginxProc.pid)) await repin(pid, cores.backend);
       await measure('shared', SHARED_CORE_CASE, cores.front);
       for (const pid of processTree(nginxProc.pid)) await repin(pid, cores.front);
