@@ -1,3 +1,4 @@
 import { packageTestConfig } from '../../vitest.shared';
 
-export default packageTestConfig('@fcgi/example-hello');
+// One file at a time: run.test.ts starts `pnpm dev`, which rebuilds dist/ that the other files run.
+export default packageTestConfig('@fcgi/example-hello', { test: { fileParallelism: false } });
