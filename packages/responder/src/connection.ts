@@ -253,11 +253,13 @@ export class Connection {
     } catch {
       names = [];
     }
-    // Only what is known: no invented limits (PITFALLS 8). Without multiplexing, one request per connection.
+    // Only what is known (PITFALLS 8): no multiplexing, so one request per connection at a time, which
+    // HAProxy needs as FCGI_MAX_REQS=1 (it multiplexes despite FCGI_MPXS_CONNS=0 otherwise, and turns
+    // the CANT_MPX_CONN answers into 502s); a connection limit only when maxConnections sets one.
     const known: Record<string, string | undefined> = {
       [FCGI_MPXS_CONNS]: '0',
+      [FCGI_MAX_REQS]: '1',
       [FCGI_MAX_CONNS]: this.options.maxConnections?.toString(),
-      [FCGI_MAX_REQS]: this.options.maxConnections?.toString(),
     };
     const values: Array<[string, string]> = [];
     for (const name of names) {

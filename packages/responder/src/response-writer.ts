@@ -1,4 +1,10 @@
-import { encodeStreamEnd, encodeStreamRecords, formatResponseHead, RecordType } from '@fcgi/protocol';
+import {
+  encodeStreamEnd,
+  encodeStreamRecords,
+  formatResponseHead,
+  type HeadersLike,
+  RecordType,
+} from '@fcgi/protocol';
 import { AppStatus } from './app-status';
 import { HandlerError } from './errors';
 
@@ -44,7 +50,11 @@ export function writeResponse(
   }
   const hasLength = response.headers.has('content-length');
   // Validate the headers before touching the body, so a bad header still leaves room for a 500.
-  const head = formatResponseHead(status, response.headers, response.statusText || undefined);
+  const head = formatResponseHead(
+    status,
+    withoutHopByHop(response.headers),
+    response.statusText || undefined,
+  );
   const bodyless = status === 204 || status === 304 || status < 200;
   if (body === null || bodyless || (isHead && hasLength)) {
     if (body !== null) body.cancel().catch(ignore);
@@ -78,6 +88,30 @@ function writeComplete(sink: ResponseSink, head: string, body: Uint8Array[], app
     if (bytes.length > 0) parts.push(...encodeStreamRecords(RecordType.Stdout, id, bytes));
   parts.push(encodeStreamEnd(RecordType.Stdout, id));
   sink.finish(parts, appStatus);
+}
+
+// Framing is the web server's business: a Transfer-Encoding or Connection header from the app (Hono's
+// stream helpers set both) makes Caddy de-chunk a body that is not chunked. Upgrade is out of scope.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding']);
+
+/** The response headers minus hop-by-hop ones and any header the Connection header names. */
+function withoutHopByHop(headers: Headers): HeadersLike {
+  // A Response-like object from elsewhere may bring a minimal headers object.
+  const connection = typeof headers.get === 'function' ? headers.get('connection') : null;
+  let drop = HOP_BY_HOP;
+  if (connection) {
+    drop = new Set(HOP_BY_HOP);
+    for (const token of connection.split(',')) drop.add(token.trim().toLowerCase());
+  }
+  const filtered: HeadersLike = {
+    forEach(callback) {
+      headers.forEach((value, name) => {
+        if (!drop.has(name.toLowerCase())) callback(value, name);
+      });
+    },
+  };
+  if (typeof headers.getSetCookie === 'function') filtered.getSetCookie = () => headers.getSetCookie();
+  return filtered;
 }
 
 function withLength(head: string, contentLength: number | undefined): string {

@@ -26,7 +26,7 @@ function getValuesResult(result: { content: Uint8Array }): Record<string, string
 }
 
 describe('management records', () => {
-  test('GET_VALUES answers FCGI_MPXS_CONNS=0 and invents no connection limits', async () => {
+  test('GET_VALUES answers FCGI_MPXS_CONNS=0, FCGI_MAX_REQS=1 and invents no connection limit', async () => {
     const { path } = await servers.start(hello);
     const client = await servers.connect(path);
     client.write(encodeGetValues(['FCGI_MAX_CONNS', 'FCGI_MAX_REQS', 'FCGI_MPXS_CONNS', 'X_UNKNOWN']));
@@ -34,17 +34,17 @@ describe('management records', () => {
     const [record] = client.records;
     expect(record?.type).toBe(RecordType.GetValuesResult);
     expect(record?.requestId).toBe(0);
-    expect(getValuesResult(record!)).toEqual({ FCGI_MPXS_CONNS: '0' });
+    expect(getValuesResult(record!)).toEqual({ FCGI_MPXS_CONNS: '0', FCGI_MAX_REQS: '1' });
   });
 
-  test('GET_VALUES reports FCGI_MAX_CONNS and FCGI_MAX_REQS when maxConnections is set', async () => {
+  test('GET_VALUES reports FCGI_MAX_CONNS when maxConnections is set', async () => {
     const { path } = await servers.start(hello, { maxConnections: 7 });
     const client = await servers.connect(path);
     client.write(encodeGetValues(['FCGI_MAX_CONNS', 'FCGI_MAX_REQS', 'FCGI_MPXS_CONNS']));
     await client.waitFor((records) => records.length > 0);
     expect(getValuesResult(client.records[0]!)).toEqual({
       FCGI_MAX_CONNS: '7',
-      FCGI_MAX_REQS: '7',
+      FCGI_MAX_REQS: '1',
       FCGI_MPXS_CONNS: '0',
     });
   });

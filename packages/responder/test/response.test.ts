@@ -37,6 +37,26 @@ describe('the response head', () => {
     expect(lines).toContain('location: /elsewhere');
   });
 
+  test("hop-by-hop headers (and those Connection names) are dropped: framing is the web server's", async () => {
+    const result = await once(
+      () =>
+        new Response('x', {
+          headers: {
+            connection: 'keep-alive, x-private',
+            'keep-alive': 'timeout=5',
+            'transfer-encoding': 'chunked',
+            'x-private': 'hop',
+            'content-type': 'text/event-stream',
+          },
+        }),
+    );
+    expect(result.headers.map(([name]) => name.toLowerCase()).sort()).toEqual([
+      'content-length',
+      'content-type',
+    ]);
+    expect(result.body.toString()).toBe('x');
+  });
+
   test('a custom statusText is sent as the reason phrase', async () => {
     const result = await once(() => new Response('x', { status: 299, statusText: 'Fine Enough' }));
     expect(result.stdout.toString()).toContain('Status: 299 Fine Enough\r\n');
