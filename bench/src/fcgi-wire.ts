@@ -38,10 +38,23 @@ export function endRequest(requestId: number): Buffer {
   return Buffer.concat([header(RecordType.EndRequest, requestId, 8), body]);
 }
 
-/** A complete response: CGI head + body on STDOUT, the empty STDOUT record and END_REQUEST. */
+/**
+ * A complete response as parts: the CGI head in its own STDOUT record, the body as views into `body`
+ * (never copied), the empty STDOUT record and END_REQUEST.
+ */
+export function responseParts(requestId: number, head: string, body: Uint8Array): Buffer[] {
+  const headBytes = Buffer.from(head, 'latin1');
+  return [
+    header(RecordType.Stdout, requestId, headBytes.length),
+    headBytes,
+    ...streamRecords(RecordType.Stdout, requestId, body),
+    endRequest(requestId),
+  ];
+}
+
+/** The same response in one buffer, for small pre-built answers. */
 export function responseRecords(requestId: number, head: string, body: Uint8Array): Buffer {
-  const stdout = Buffer.concat([Buffer.from(head, 'latin1'), body]);
-  return Buffer.concat([...streamRecords(RecordType.Stdout, requestId, stdout), endRequest(requestId)]);
+  return Buffer.concat(responseParts(requestId, head, body));
 }
 
 function pairLength(length: number): Buffer {

@@ -1,7 +1,7 @@
 import { createServer, type Socket } from 'node:net';
 import { BINARY_TYPE, bytesBody, HELLO_BODY, TEXT_TYPE } from '../app';
 import { backendSocketPath, exitOnSignal } from '../backend-env';
-import { decodePairs, forEachRecord, RecordType, responseRecords } from '../fcgi-wire';
+import { decodePairs, forEachRecord, RecordType, responseParts, responseRecords } from '../fcgi-wire';
 
 /**
  * The no-API floor: a hand-written FastCGI responder with no Request, Response, Headers or streams.
@@ -13,6 +13,21 @@ const helloCache = new Map<number, Buffer>();
 const notFound = (id: number) => responseRecords(id, 'Status: 404 Not Found\r\n\r\n', Buffer.alloc(0));
 const binaryHead = (length: number) =>
   `Content-Type: ${BINARY_TYPE}\r\nContent-Length: ${length}\r\nStatus: 200 OK\r\n\r\n`;
+
+// Below this a response is copied into one buffer; above, its parts go out corked as one writev.
+const COPY_LIMIT = 16 * 1024;
+
+function writeParts(socket: Socket, parts: Buffer[]): void {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  if (total <= COPY_LIMIT) {
+    socket.write(Buffer.concat(parts, total));
+    return;
+  }
+  socket.cork();
+  for (const part of parts) socket.write(part);
+  socket.uncork();
+}
 
 interface Pending {
   params: Map<string, string>;
@@ -30,10 +45,11 @@ function answer(socket: Socket, id: number, pending: Pending): void {
     socket.write(records);
   } else if (path === '/echo' && method === 'POST') {
     const body = pending.stdin.length === 1 ? pending.stdin[0]! : Buffer.concat(pending.stdin);
-    socket.write(responseRecords(id, binaryHead(body.length), body));
+    writeParts(socket, responseParts(id, binaryHead(body.length), body));
   } else if (path === '/bytes' && method === 'GET') {
     const body = bytesBody(q === -1 ? '' : uri.slice(q + 1));
-    socket.write(body ? responseRecords(id, binaryHead(body.length), body) : notFound(id));
+    if (body) writeParts(socket, responseParts(id, binaryHead(body.length), body));
+    else socket.write(notFound(id));
   } else {
     socket.write(notFound(id));
   }
@@ -51,7 +67,8 @@ const server = createServer((socket) => {
       const pending = requests.get(id);
       if (!pending) return;
       if (type === RecordType.Params && content.length > 0) decodePairs(content, pending.params);
-      else if (type === RecordType.Stdin && content.length > 0) pending.stdin.push(Buffer.from(content));
+      // Node hands every read a fresh buffer, so a view into it stays valid: no copy needed.
+      else if (type === RecordType.Stdin && content.length > 0) pending.stdin.push(content);
       else if (type === RecordType.Stdin) {
         requests.delete(id);
         answer(socket, id, pending);
