@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@fcgi/client';
 import { afterEach, describe, expect, it } from 'vitest';
 
+// Each test starts node processes: allow for a loaded 2-core machine.
+const PROCESS_TEST_TIMEOUT_MS = 60_000;
+
 const exampleDir = fileURLToPath(new URL('..', import.meta.url));
 const running: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -45,7 +48,7 @@ function startAndWaitFor(command: string, args: string[], pattern: RegExp, env: 
   return { child, match };
 }
 
-describe('running the hello example', () => {
+describe('running the hello example', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('pnpm dev prints a loopback URL that answers Hello, World!', async () => {
     const { child, match } = startAndWaitFor(
       'pnpm',

@@ -6,14 +6,14 @@ import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDev, startGateway } from '../src/index';
 import handler from './fixtures/app.mjs';
-import { type CliProcess, fixture, spawnCli } from './helpers';
+import { type CliProcess, fixture, PROCESS_TEST_TIMEOUT_MS, spawnCli } from './helpers';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-describe('fcgi dev', () => {
+describe('fcgi dev', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('serves the handler over FastCGI behind the gateway', async () => {
     const dev = await startDev({ handler, port: 0 });
     cleanups.push(() => dev.close());

@@ -7,7 +7,7 @@ import { serve } from '@fcgi/responder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../src/index';
 import handler from './fixtures/app.mjs';
-import { cli, spawnCli, tempDir } from './helpers';
+import { cli, PROCESS_TEST_TIMEOUT_MS, spawnCli, tempDir } from './helpers';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let app: Awaited<ReturnType<typeof serve>>;
@@ -206,7 +206,7 @@ describe('fcgi gateway', () => {
   });
 });
 
-describe('fcgi gateway as a process', () => {
+describe('fcgi gateway as a process', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('prints its URL, forwards and logs requests, and exits 0 on SIGTERM', async () => {
     const proc = spawnCli(['gateway', '--listen', '0', '--to', socketPath]);
     try {

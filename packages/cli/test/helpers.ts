@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { type CliIO, runCli } from '../src/index';
 
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+/** For tests that start node processes: generous, for a loaded 2-core machine. */
+export const PROCESS_TEST_TIMEOUT_MS = 60_000;
+
 export const cliEntry = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** Runs `fcgi` in-process with captured output. */

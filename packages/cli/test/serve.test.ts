@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createClient } from '@fcgi/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/index';
-import { type CliProcess, cli, fixture, spawnCli, tempDir } from './helpers';
+import { type CliProcess, cli, fixture, PROCESS_TEST_TIMEOUT_MS, spawnCli, tempDir } from './helpers';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 const processes: CliProcess[] = [];
@@ -39,7 +39,7 @@ async function get(target: string, path: string): Promise<string> {
   }
 }
 
-describe('fcgi serve', () => {
+describe('fcgi serve', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('serves a default-exported handler on a unix socket and prints where', async () => {
     const socket = join(dir.path, 'app.sock');
     const proc = start(['serve', fixture('app.mjs'), '--socket', socket]);
@@ -175,7 +175,7 @@ describe('fcgi serve', () => {
   });
 });
 
-describe('fcgi serve --workers', () => {
+describe('fcgi serve --workers', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('spreads connections over the workers on one shared socket', async () => {
     const socket = join(dir.path, 'pool.sock');
     const proc = start(['serve', fixture('app.mjs'), '--socket', socket, '--workers', '2']);
