@@ -115,6 +115,10 @@ class ActiveRequest implements ResponseSink, RequestSource {
     this.connection.finishRequest(this, parts, appStatus);
   }
 
+  finishEncoded(bytes: Uint8Array, appStatus: number): void {
+    this.connection.finishRequest(this, [bytes], appStatus, true);
+  }
+
   setCancel(cancel: ((reason: unknown) => void) | undefined): void {
     this.cancelResponse = cancel;
   }
@@ -577,14 +581,18 @@ export class Connection {
     this.fail(request, error, 503);
   }
 
-  /** The latch: writes `parts` and END_REQUEST once, frees the id, then keeps or ends the connection. */
-  finishRequest(request: ActiveRequest, parts: Uint8Array[], appStatus: number): void {
+  /**
+   * The latch: writes `parts` and END_REQUEST once (`endIncluded`: the last part already carries it),
+   * frees the id, then keeps or ends the connection.
+   */
+  finishRequest(request: ActiveRequest, parts: Uint8Array[], appStatus: number, endIncluded = false): void {
     if (request.ended) return;
     request.ended = true;
     clearTimeout(request.timer);
     request.setCancel(undefined);
     this.requests.delete(request.requestId);
-    parts.push(encodeEndRequest(request.requestId, appStatus, ProtocolStatus.RequestComplete));
+    if (!endIncluded)
+      parts.push(encodeEndRequest(request.requestId, appStatus, ProtocolStatus.RequestComplete));
     this.writeParts(parts);
     const body = request.body;
     if (body && !body.complete)

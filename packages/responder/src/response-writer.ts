@@ -1,9 +1,13 @@
 import {
+  encodeEndRequestBody,
   encodeStreamEnd,
   encodeStreamRecords,
+  FCGI_HEADER_LEN,
   formatResponseHead,
   type HeadersLike,
+  ProtocolStatus,
   RecordType,
+  writeHeader,
 } from '@fcgi/protocol';
 import { AppStatus } from './app-status';
 import { HandlerError } from './errors';
@@ -20,6 +24,8 @@ export interface ResponseSink {
   drain(): Promise<void>;
   /** Writes `parts`, then END_REQUEST, and closes the latch. */
   finish(parts: Uint8Array[], appStatus: number): void;
+  /** Writes `bytes`, which already end with this request's END_REQUEST, and closes the latch. */
+  finishEncoded(bytes: Uint8Array, appStatus: number): void;
   /** Registers how to stop the response body if the request is aborted. */
   setCancel(cancel: ((reason: unknown) => void) | undefined): void;
 }
@@ -28,6 +34,9 @@ export interface ResponseSink {
 // Content-Length in one socket write; anything longer or slower is streamed as it is produced.
 const COLLECT_LIMIT = 64 * 1024;
 const LATER = Symbol('later');
+// Up to this much head + body is copied into one buffer with its records; above, bodies stay views.
+const SINGLE_BUFFER_LIMIT = 16 * 1024;
+const END_REQUEST_BODY_LEN = 8;
 const YIELD_BYTES = 1024 * 1024;
 
 /**
@@ -58,20 +67,17 @@ export function writeResponse(
   const bodyless = status === 204 || status === 304 || status < 200;
   if (body === null || bodyless || (isHead && hasLength)) {
     if (body !== null) body.cancel().catch(ignore);
-    writeComplete(
-      sink,
-      withLength(head, body === null && !bodyless && !hasLength ? 0 : undefined),
-      [],
-      appStatus,
-    );
+    const length = body === null && !bodyless && !hasLength ? 0 : undefined;
+    writeComplete(sink, withLength(head, length), undefined, appStatus);
     return undefined;
   }
   const known = completeBody(response);
-  if (known) {
+  if (known !== undefined) {
+    const length = typeof known === 'string' ? Buffer.byteLength(known) : known.length;
     writeComplete(
       sink,
-      withLength(head, hasLength ? undefined : known.length),
-      isHead ? [] : [known],
+      withLength(head, hasLength ? undefined : length),
+      isHead ? undefined : known,
       appStatus,
     );
     return undefined;
@@ -79,15 +85,42 @@ export function writeResponse(
   return streamBody(sink, body, head, hasLength, appStatus, isHead);
 }
 
-/** Head, body and END_REQUEST in one go (the connection coalesces them into one socket write). */
-function writeComplete(sink: ResponseSink, head: string, body: Uint8Array[], appStatus: number): void {
+/**
+ * Head, body, empty STDOUT and END_REQUEST in one go. A small response is encoded straight into one
+ * buffer (one STDOUT record, one allocation, one socket write); a larger one keeps its body as a view.
+ */
+function writeComplete(
+  sink: ResponseSink,
+  head: string,
+  body: string | Uint8Array | undefined,
+  appStatus: number,
+): void {
   const id = sink.requestId;
   sink.started = true;
-  const parts = stdout(id, head);
-  for (const bytes of body)
-    if (bytes.length > 0) parts.push(...encodeStreamRecords(RecordType.Stdout, id, bytes));
-  parts.push(encodeStreamEnd(RecordType.Stdout, id));
-  sink.finish(parts, appStatus);
+  const bodyLength =
+    body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  const content = head.length + bodyLength;
+  if (content > SINGLE_BUFFER_LIMIT) {
+    const parts = stdout(id, head);
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (bytes && bytes.length > 0) parts.push(...encodeStreamRecords(RecordType.Stdout, id, bytes));
+    parts.push(encodeStreamEnd(RecordType.Stdout, id));
+    sink.finish(parts, appStatus);
+    return;
+  }
+  const out = Buffer.allocUnsafe(FCGI_HEADER_LEN * 3 + content + END_REQUEST_BODY_LEN);
+  writeHeader(out, 0, RecordType.Stdout, id, content);
+  let offset = FCGI_HEADER_LEN + out.write(head, FCGI_HEADER_LEN, 'latin1');
+  if (typeof body === 'string') offset += out.write(body, offset, 'utf8');
+  else if (body !== undefined) {
+    out.set(body, offset);
+    offset += body.length;
+  }
+  writeHeader(out, offset, RecordType.Stdout, id, 0);
+  offset += FCGI_HEADER_LEN;
+  writeHeader(out, offset, RecordType.EndRequest, id, END_REQUEST_BODY_LEN);
+  out.set(encodeEndRequestBody(appStatus, ProtocolStatus.RequestComplete), offset + FCGI_HEADER_LEN);
+  sink.finishEncoded(out, appStatus);
 }
 
 // Framing is the web server's business: a Transfer-Encoding or Connection header from the app (Hono's
@@ -123,7 +156,7 @@ function withLength(head: string, contentLength: number | undefined): string {
 // shape (a stream body, a Blob, another undici version without the slot) takes the streaming path.
 let stateSlot: symbol | null | undefined;
 
-function completeBody(response: Response): Uint8Array | undefined {
+function completeBody(response: Response): string | Uint8Array | undefined {
   if (!(response instanceof Response)) return undefined;
   if (stateSlot === undefined) {
     stateSlot = Object.getOwnPropertySymbols(response).find((slot) => slot.description === 'state') ?? null;
@@ -133,8 +166,7 @@ function completeBody(response: Response): Uint8Array | undefined {
     stateSlot
   ];
   const source = state?.body?.source;
-  if (typeof source === 'string') return Buffer.from(source, 'utf8');
-  if (source instanceof Uint8Array) return source;
+  if (typeof source === 'string' || source instanceof Uint8Array) return source;
   return undefined;
 }
 
