@@ -12,6 +12,8 @@ export interface RequestOptions {
   body?: Uint8Array;
   /** Send the body with chunked transfer-encoding (no Content-Length), as a streaming upload does. */
   chunked?: boolean;
+  /** Fail when the connection is idle this long (default IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
   agent?: Agent;
 }
 
@@ -24,6 +26,8 @@ export interface HttpResponse {
 }
 
 const BODY_WRITE_CHUNK = 1024 * 1024;
+/** A request that sees no traffic this long has hung: fail it rather than the whole test's timeout. */
+export const IDLE_TIMEOUT_MS = 30_000;
 
 /** Sends the request and resolves with the response stream once its head has arrived. */
 export function openResponse(baseUrl: string, options: RequestOptions): Promise<IncomingMessage> {
@@ -38,6 +42,10 @@ export function openResponse(baseUrl: string, options: RequestOptions): Promise<
       path: options.path,
       headers,
       agent: options.agent,
+    });
+    const idleMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+    req.setTimeout(idleMs, () => {
+      req.destroy(new Error(`${options.method ?? 'GET'} ${options.path}: no traffic for ${idleMs} ms`));
     });
     req.once('response', resolve);
     req.once('error', reject);

@@ -41,7 +41,9 @@ describe('config rendering', () => {
   });
 
   test('every template in examples/webservers has only lowercase {{placeholders}}', () => {
-    const names = readdirSync(paths.templates).filter((name) => name !== 'README.md');
+    const names = readdirSync(paths.templates, { withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name !== 'README.md')
+      .map((entry) => entry.name);
     expect(names.length).toBeGreaterThanOrEqual(7);
     for (const name of names) {
       const text = readFileSync(`${paths.templates}${name}`, 'utf8');
