@@ -86,14 +86,6 @@ export class MultiplexPool<T extends Multiplexable> {
       const lease = this.#lease();
       if (lease) return Promise.resolve(lease);
     }
-    if (this.#waiters.length >= this.#maxQueued) {
-      return Promise.reject(
-        new FastCGIClientError(
-          'QUEUE_FULL',
-          `${this.#waiters.length} FastCGI requests are already waiting for a connection (maxQueuedRequests)`,
-        ),
-      );
-    }
     return new Promise<Lease<T>>((resolve, reject) => {
       const onAbort = () => {
         this.#removeWaiter(waiter);
@@ -107,6 +99,18 @@ export class MultiplexPool<T extends Multiplexable> {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
       this.#openIfNeeded();
+      // Requests that a connection being opened will take are not queued: they only wait for it.
+      const queued = this.#waiters.length - this.#opening * this.#perConnection;
+      if (queued > this.#maxQueued) {
+        this.#waiters.pop();
+        waiter.detach();
+        reject(
+          new FastCGIClientError(
+            'QUEUE_FULL',
+            `${queued - 1} FastCGI requests are already waiting for a connection (maxQueuedRequests)`,
+          ),
+        );
+      }
     });
   }
 

@@ -82,11 +82,17 @@ export class RawRequest {
 
   /** Ends STDOUT and the request, then closes the connection unless the client asked to keep it. */
   end(protocolStatus: number = ProtocolStatus.RequestComplete, appStatus = 0): void {
-    this.connection.write([
+    this.connection.write(this.endRecords(protocolStatus, appStatus));
+    if (!this.keepConn) this.connection.socket.end();
+  }
+
+  /** The records that end this request (empty STDOUT, END_REQUEST), for the caller to write; frees its id. */
+  endRecords(protocolStatus: number = ProtocolStatus.RequestComplete, appStatus = 0): Uint8Array[] {
+    this.connection.onEnded(this);
+    return [
       encodeStreamEnd(RecordType.Stdout, this.requestId),
       encodeEndRequest(this.requestId, appStatus, protocolStatus),
-    ]);
-    if (!this.keepConn) this.connection.socket.end();
+    ];
   }
 
   /** A whole response: head lines, blank line, body, END_REQUEST. */
@@ -104,8 +110,11 @@ export class RawConnection {
   readonly received: FcgiRecord[] = [];
   readonly requests: RawRequest[] = [];
   readonly #active = new Map<number, RawRequest>();
+  /** Most requests this connection had open at once. */
+  maxActive = 0;
   readonly #decoder = new RecordDecoder();
   readonly #onFirstBegin: (connection: RawConnection) => void;
+  readonly #values: Readonly<Record<string, string>>;
   readonly closed: Promise<void>;
 
   constructor(
@@ -113,8 +122,10 @@ export class RawConnection {
     handler: RawHandler,
     onRequest: (request: RawRequest) => void,
     onFirstBegin: (connection: RawConnection) => void,
+    values: Readonly<Record<string, string>>,
   ) {
     this.#onFirstBegin = onFirstBegin;
+    this.#values = values;
     this.socket = socket;
     this.closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => {});
@@ -124,6 +135,15 @@ export class RawConnection {
         this.#onRecord(record, handler, onRequest);
       }
     });
+  }
+
+  /** Requests begun and not yet ended on this connection. */
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  /** @internal */ onEnded(request: RawRequest): void {
+    if (this.#active.get(request.requestId) === request) this.#active.delete(request.requestId);
   }
 
   write(chunks: Uint8Array[]): boolean {
@@ -140,6 +160,7 @@ export class RawConnection {
         const created = new RawRequest(this, record.requestId, begin.role, begin.keepConn);
         if (this.requests.length === 0) this.#onFirstBegin(this);
         this.#active.set(record.requestId, created);
+        this.maxActive = Math.max(this.maxActive, this.#active.size);
         this.requests.push(created);
         return;
       }
@@ -157,11 +178,7 @@ export class RawConnection {
         return;
       case RecordType.GetValues: {
         const names = decodeParams(record.content).map(([name]) => name);
-        const known: Record<string, string> = {
-          FCGI_MAX_CONNS: '4',
-          FCGI_MAX_REQS: '4',
-          FCGI_MPXS_CONNS: '0',
-        };
+        const known = this.#values;
         this.write([
           encodeGetValuesResult(names.filter((n) => n in known).map((n) => [n, known[n]!] as const)),
         ]);
@@ -185,8 +202,23 @@ export interface RawServer {
   close(): Promise<void>;
 }
 
+/** What the test backend answers to FCGI_GET_VALUES unless told otherwise: it does not multiplex. */
+export const NON_MULTIPLEXING_VALUES: Readonly<Record<string, string>> = {
+  FCGI_MAX_CONNS: '4',
+  FCGI_MAX_REQS: '4',
+  FCGI_MPXS_CONNS: '0',
+};
+
+export interface RawServerOptions {
+  /** The FCGI_GET_VALUES answer (names the client asks for that are missing here are left out). */
+  values?: Readonly<Record<string, string>>;
+}
+
 /** A FastCGI backend for tests, written with @fcgi/protocol records, on a unix socket in a temp dir. */
-export async function startRawServer(handler: RawHandler): Promise<RawServer> {
+export async function startRawServer(
+  handler: RawHandler,
+  options: RawServerOptions = {},
+): Promise<RawServer> {
   const dir = await mkdtemp(join(tmpdir(), 'fcgi-client-raw-'));
   const socketPath = join(dir, 'backend.sock');
   const connections: RawConnection[] = [];
@@ -204,6 +236,7 @@ export async function startRawServer(handler: RawHandler): Promise<RawServer> {
         for (const resolve of waiters) resolve(request);
       },
       (carrier) => connections.push(carrier),
+      options.values ?? NON_MULTIPLEXING_VALUES,
     );
     accepted.push(connection);
   });
