@@ -116,6 +116,21 @@ describe('request ids and roles', () => {
     expect(result.protocolStatus).toBe(ProtocolStatus.UnknownRole);
   });
 
+  test('an Authorizer request reaches the handler with no body and its response is sent as is', async () => {
+    const { path } = await servers.start(
+      (request, info) =>
+        new Response(null, {
+          status: info.role === 'authorizer' && request.body === null ? 200 : 403,
+          headers: { 'Variable-USER': 'ann' },
+        }),
+    );
+    const client = await servers.connect(path);
+    client.begin({ role: Role.Authorizer, keepConn: true, params: params('POST', '/private') });
+    const result = await client.response(1);
+    expect(result.status).toBe(200);
+    expect(result.header('variable-user')).toBe('ann');
+  });
+
   test('records for an inactive request id are ignored', async () => {
     const { path } = await servers.start(async (request) => new Response(await request.text()));
     const client = await servers.connect(path);

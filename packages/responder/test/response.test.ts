@@ -311,6 +311,22 @@ describe('handler failures always end the request', () => {
     expect(servers.errors[0]).toBeInstanceOf(HandlerError);
   });
 
+  test('onError receives the request and its info', async () => {
+    const seen = deferred<unknown[]>();
+    await once(
+      () => {
+        throw new Error('x');
+      },
+      'GET',
+      {
+        onError: (_error: Error, context: { request?: Request; info?: { requestId: number } }) => {
+          seen.resolve([context.request instanceof Request, context.info?.requestId]);
+        },
+      },
+    );
+    expect(await seen.promise).toEqual([true, 1]);
+  });
+
   test('onError returning a Response sends it', async () => {
     const result = await once(
       () => {

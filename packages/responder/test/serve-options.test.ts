@@ -435,6 +435,13 @@ describe('close() and signal', () => {
     await closing;
   });
 
+  test('an already aborted signal closes the server right after it starts', async () => {
+    const dir = servers.tempDir();
+    const path = dir.socket();
+    await serve(whoami, { socketPath: path, signal: AbortSignal.abort() });
+    await expect.poll(() => existsSync(path)).toBe(false);
+  });
+
   test('aborting the signal closes the server', async () => {
     const controller = new AbortController();
     const dir = servers.tempDir();
