@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { FcgiClient } from '@fcgi/client';
 import { errorCode, isConnectionError, messageOf } from '../errors';
+import { writeBody } from '../output';
 
 /** Connection-scoped headers (RFC 9110 §7.6.1) that a proxy must not pass on. */
 const HOP_BY_HOP = new Set([
@@ -96,10 +96,8 @@ export async function forwardRequest(
     return;
   }
   try {
-    await pipeline(
-      Readable.fromWeb(backendResponse.body as import('node:stream/web').ReadableStream),
-      response,
-    );
+    await writeBody(backendResponse.body, response);
+    response.end();
   } catch (error) {
     if (!aborter.signal.aborted)
       options.onError?.(`${method} ${url.pathname}: response stream failed: ${messageOf(error)}`);
