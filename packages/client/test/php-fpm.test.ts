@@ -220,5 +220,19 @@ describe.skipIf(!phpFpmAvailable)(
       );
       expect(responses).toEqual(Array.from({ length: 20 }, (_, i) => `Hello from PHP GET n${i}`));
     });
+
+    test("multiplex 'auto' learns that php-fpm does not multiplex and serves parallel requests as before", async () => {
+      const fresh = createClient(`unix:${fpm.socketPath}`, { documentRoot: fpm.root, multiplex: 'auto' });
+      try {
+        const bodies = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => fresh.fetch(`/slow.php?i=${i}`).then((r) => r.text())),
+        );
+        expect(bodies).toEqual(Array.from({ length: 6 }, () => 'started\nfinished\n'));
+        const posted = await fresh.fetch('/echo.php', { method: 'POST', body: 'after the probe' });
+        expect(await posted.text()).toBe('after the probe');
+      } finally {
+        await fresh.close();
+      }
+    });
   },
 );

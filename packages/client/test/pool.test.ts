@@ -146,4 +146,14 @@ describe('Pool', () => {
     await closing;
     expect(busy.destroyed).toBe(true);
   });
+
+  test('acquires beyond maxQueued waiting ones reject with QUEUE_FULL; queued ones are still served', async () => {
+    const { create } = opener();
+    const pool = new Pool(1, create, undefined, 0, 1);
+    const busy = (await pool.acquire()).connection;
+    const queued = pool.acquire();
+    await expect(pool.acquire()).rejects.toMatchObject({ code: 'QUEUE_FULL' });
+    pool.release(busy);
+    expect((await queued).connection).toBe(busy);
+  });
 });
