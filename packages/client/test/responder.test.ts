@@ -156,6 +156,7 @@ describe('against @fcgi/responder', () => {
   test('getValues() answers from the responder', async () => {
     const socketPath = await serveOnSocket(() => new Response('ok'));
     client = createClient(socketPath);
-    expect(await client.getValues()).toEqual({ FCGI_MPXS_CONNS: '0' });
+    // Which other names it answers (FCGI_MAX_REQS...) is the responder's business.
+    expect(await client.getValues()).toMatchObject({ FCGI_MPXS_CONNS: '0' });
   });
 });
