@@ -6,6 +6,7 @@ export default defineConfig({
     'src/micro.ts',
     'src/memory.ts',
     'src/profile.ts',
+    'src/rerender.ts',
     'src/micro-client.ts',
     'src/idle-client.ts',
     'src/backends/*.ts',

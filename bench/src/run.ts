@@ -1,5 +1,6 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { analysisSection } from './analysis';
 import { runMemoryBench } from './memory-bench';
 import { runMicroBench } from './micro-bench';
 import { runNginxBench } from './nginx-bench';
@@ -29,9 +30,7 @@ try {
     memory = await runMemoryBench(run.dir, nginxRun.cores);
     rawFiles.push(saveRaw(settings.quick ? 'quick-memory' : 'memory', memory));
   }
-  const findings = existsSync(join(benchDir, 'PROFILE.md'))
-    ? '## Where the responder spends its CPU\n\nSee [PROFILE.md](./PROFILE.md) (from `pnpm --filter @fcgi/bench bench:profile`).'
-    : undefined;
+  const findings = analysisSection();
   const markdown = renderResults(nginxRun, micro, memory, rawFiles, findings);
   if (settings.quick) {
     process.stdout.write(markdown);
