@@ -18,13 +18,12 @@ export class UsageError extends CliError {
   }
 }
 
+/** System errors of the connect phase, in words: nothing reached the backend. */
 const connectionErrorText: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ENOENT: 'no such socket',
   EACCES: 'permission denied',
   ENOTSOCK: 'not a socket',
-  ECONNRESET: 'connection reset',
-  EPIPE: 'connection closed',
   ETIMEDOUT: 'timed out',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',

@@ -170,6 +170,28 @@ describe('a backend that accepts but never answers', () => {
   });
 });
 
+describe('a backend that hangs up without answering', () => {
+  let rude: Server;
+  let rudeTarget: string;
+
+  beforeAll(async () => {
+    rude = createServer((socket) => socket.once('data', () => socket.destroy()));
+    rude.listen(0, '127.0.0.1');
+    await once(rude, 'listening');
+    rudeTarget = `127.0.0.1:${(rude.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => rude.close(resolve));
+  });
+
+  it('makes request exit 1, not 3: the connection was made', async () => {
+    const result = await cli(['request', rudeTarget, '/']);
+    expect(result.code).toBe(ExitCode.Failure);
+    expect(result.stderr).toMatch(new RegExp(`^fcgi request: request to ${rudeTarget} failed: .*closed`));
+  });
+});
+
 describe('fcgi values', () => {
   it('prints the GET_VALUES answer as NAME=VALUE lines', async () => {
     const result = await cli(['values', target]);
