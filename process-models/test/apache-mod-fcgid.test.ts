@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveCommand } from './helpers/fcgi';
 import { httpGet, runConcurrently } from './helpers/http';
 import { freePort } from './helpers/ports';
-import { launch, runOk, stopAll } from './helpers/processes';
+import { type Launched, launch, runOk, stopAll } from './helpers/processes';
 import { makeRunDir, type RunDir } from './helpers/run-dir';
-import { waitForListening } from './helpers/wait';
+import { waitFor, waitForListening, waitForLogLine } from './helpers/wait';
 
 // mod_fcgid (Debian's libapache2-mod-fcgid) is Apache's process manager for FastCGI apps: its
 // FcgidWrapper command is started on demand, as Apache's User (www-data), with a unix socket from
@@ -13,6 +13,7 @@ import { waitForListening } from './helpers/wait';
 describe('Apache mod_fcgid spawns `fcgi serve` with the socket on fd 0', () => {
   let dir: RunDir;
   let base: string;
+  let apache: Launched;
 
   beforeAll(async () => {
     dir = makeRunDir('mod-fcgid');
@@ -23,6 +24,9 @@ describe('Apache mod_fcgid spawns `fcgi serve` with the socket on fd 0', () => {
     mkdirSync(dir.file('ipc'), { mode: 0o755 });
     const wwwData = Number((await runOk('id', ['-u', 'www-data'])).trim());
     chownSync(dir.file('ipc'), wwwData, -1);
+    // The app runs as www-data too and logs each request here.
+    writeFileSync(dir.file('requests.log'), '');
+    chownSync(dir.file('requests.log'), wwwData, -1);
     writeFileSync(dir.file('fcgi-app.sh'), `#!/bin/sh\nexec ${serveCommand().join(' ')}\n`);
     chmodSync(dir.file('fcgi-app.sh'), 0o755);
     writeFileSync(
@@ -43,6 +47,7 @@ DocumentRoot "${dir.file('htdocs')}"
 FcgidIPCDir "${dir.file('ipc')}"
 FcgidProcessTableFile "${dir.file('fcgid-shm')}"
 FcgidMaxProcessesPerClass 2
+FcgidInitialEnv PM_LOG "${dir.file('requests.log')}"
 <Location "/">
   SetHandler fcgid-script
   Options +ExecCGI
@@ -51,7 +56,7 @@ FcgidMaxProcessesPerClass 2
 </Location>
 `,
     );
-    launch({
+    apache = launch({
       name: 'apache2',
       command: 'apache2',
       args: ['-f', dir.file('apache2.conf'), '-DFOREGROUND'],
@@ -78,4 +83,28 @@ FcgidMaxProcessesPerClass 2
       expect(JSON.parse(response.body).id).toBe(`r${i}`);
     });
   });
+
+  // Last: it stops Apache. SIGWINCH is Apache's graceful stop; mod_fcgid then stops its processes,
+  // and the one busy with /slow must answer first.
+  it('answers the in-flight request when Apache stops gracefully (SIGWINCH), then the app process is gone', async () => {
+    const slow = httpGet(`${base}/slow?ms=2500`);
+    const started = await waitForLogLine(dir.file('requests.log'), / \/slow\?/);
+    const app = Number(started.split(' ')[1]);
+    apache.signal('SIGWINCH');
+
+    const response = await slow;
+    expect(response.status).toBe(200);
+    expect(response.body).toMatch(/^slept 2500 /);
+    expect(await apache.exited).toEqual({ code: 0, signal: null });
+    await waitFor('the FastCGI process to exit', () => !isAlive(app));
+  });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
