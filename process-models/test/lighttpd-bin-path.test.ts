@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveCommand } from './helpers/fcgi';
 import { httpGet, runConcurrently } from './helpers/http';
 import { freePort } from './helpers/ports';
-import { type Launched, launch, runOk, stopAll } from './helpers/processes';
+import { type Launched, launch, run, runOk, stopAll } from './helpers/processes';
 import { makeRunDir, type RunDir } from './helpers/run-dir';
-import { waitFor, waitForListening } from './helpers/wait';
+import { waitFor, waitForListening, waitForLogLine } from './helpers/wait';
 
 // lighttpd's "bin-path" makes lighttpd the process manager: it creates one unix socket per process
 // ("socket" + "-0", "-1", ...), starts "max-procs" copies of the command with that socket as fd 0,
@@ -83,6 +83,24 @@ fastcgi.server = ("/" => ((
     );
     const answered = await answeringPids(base, (pids) => replacement.every((pid) => pids.has(pid)));
     expect([...answered].sort()).toEqual([...replacement].sort());
+  });
+
+  // Last: it stops lighttpd. SIGINT is lighttpd's graceful shutdown: it waits for requests in flight,
+  // then stops the processes it spawned.
+  it('answers the in-flight request when lighttpd shuts down gracefully (SIGINT), then its processes are gone', async () => {
+    const slow = httpGet(`${base}/slow?ms=2500`);
+    const started = await waitForLogLine(dir.file('requests.log'), / \/slow\?/);
+    const app = Number(started.split(' ')[1]);
+    lighttpd.signal('SIGINT');
+
+    const response = await slow;
+    expect(response.status).toBe(200);
+    expect(response.body).toBe(`slept 2500 in ${app}\n`);
+    expect(await lighttpd.exited).toEqual({ code: 0, signal: null });
+    await waitFor('the spawned processes to exit', async () => {
+      const children = await run('pgrep', ['-g', String(lighttpd.pid)]);
+      return children.stdout.trim() === '';
+    });
   });
 });
 
