@@ -157,9 +157,12 @@ class Client implements FcgiClient {
   /** Multiplexed pools given up after CANT_MPX_CONN, draining. */
   readonly #retiredPools: Array<Promise<void>> = [];
   #probe: Promise<void> | undefined;
-  /** Requests waiting for the probe: close() lets them reach a pool before closing the pools. */
-  #awaitingProbe = 0;
-  #probeWaitersGone: (() => void) | undefined;
+  /**
+   * fetch() calls accepted but not yet queued in a pool (preparing the body, waiting for the probe):
+   * close() lets them reach a pool before closing the pools, so that they run like queued requests.
+   */
+  #admitted = 0;
+  #admissionsDone: (() => void) | undefined;
 
   constructor(target: string, options: ClientOptions) {
     this.#target = parseTarget(target);
@@ -187,6 +190,26 @@ class Client implements FcgiClient {
 
   async fetch(input: Request | string | URL, init?: FetchInit): Promise<Response> {
     if (this.#closing) throw new FastCGIClientError('CLIENT_CLOSED', 'The FastCGI client is closed');
+    this.#admitted++;
+    let admitted = true;
+    const queued = () => {
+      if (!admitted) return;
+      admitted = false;
+      if (--this.#admitted === 0) this.#admissionsDone?.();
+    };
+    try {
+      return await this.#admit(input, init, queued);
+    } finally {
+      queued();
+    }
+  }
+
+  /** Prepares the request and sends it; `queued` is called once it waits in (or was given by) a pool. */
+  async #admit(
+    input: Request | string | URL,
+    init: FetchInit | undefined,
+    queued: () => void,
+  ): Promise<Response> {
     let prepared = await prepareRequest(input, init);
     const bufferLimit = this.#options.bufferRequestBody ?? 0;
     if (bufferLimit > 0) prepared = await bufferBody(prepared, bufferLimit);
@@ -203,7 +226,7 @@ class Client implements FcgiClient {
         overrides: [this.#options.params, init?.params],
       }),
     );
-    return this.#withDeadline(signal, (deadline) => this.#send(prepared, params, deadline));
+    return this.#withDeadline(signal, (deadline) => this.#send(prepared, params, deadline, queued));
   }
 
   getValues(names?: string[]): Promise<Record<string, string>> {
@@ -221,10 +244,10 @@ class Client implements FcgiClient {
   }
 
   async #shutDown(): Promise<void> {
-    if (this.#awaitingProbe > 0) {
-      // Requests already admitted still run: let them reach a pool first.
+    if (this.#admitted > 0) {
+      // Requests already accepted still run: let them reach a pool first.
       await new Promise<void>((resolve) => {
-        this.#probeWaitersGone = resolve;
+        this.#admissionsDone = resolve;
       });
     }
     await Promise.all([this.#pool.close(), this.#multiplexPool?.close(), ...this.#retiredPools]);
@@ -246,13 +269,7 @@ class Client implements FcgiClient {
         // An unreachable backend is asked again by the next request.
         this.#probe = undefined;
       });
-    this.#awaitingProbe++;
-    try {
-      await untilAborted(this.#probe, deadline);
-    } finally {
-      this.#awaitingProbe--;
-      if (this.#awaitingProbe === 0) this.#probeWaitersGone?.();
-    }
+    await untilAborted(this.#probe, deadline);
     return this.#multiplexPool;
   }
 
@@ -307,12 +324,19 @@ class Client implements FcgiClient {
    * any response byte arrived (the server's idle timeout racing us), the request is sent again on
    * another connection, provided its body can be sent again.
    */
-  async #send(prepared: PreparedRequest, params: Uint8Array, deadline: AbortSignal): Promise<Response> {
+  async #send(
+    prepared: PreparedRequest,
+    params: Uint8Array,
+    deadline: AbortSignal,
+    queued: () => void,
+  ): Promise<Response> {
     const userSignal = prepared.request.signal;
     for (;;) {
       const multiplexPool = await this.#chooseMultiplexPool(deadline);
       const pool: ConnectionPool = multiplexPool ?? this.#pool;
-      const lease = await pool.acquire(deadline);
+      const leasing = pool.acquire(deadline);
+      queued();
+      const lease = await leasing;
       if (deadline.aborted) {
         pool.release(lease.connection);
         throw abortReason(deadline);

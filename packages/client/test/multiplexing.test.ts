@@ -362,6 +362,18 @@ describe('choosing whether to multiplex', () => {
     expect(server.getValuesCount).toBe(1);
   });
 
+  test('close() called while the first request waits for the probe lets that request finish', async () => {
+    server = await startMultiplexingServer();
+    client = createClient(server.socketPath);
+    const pending = client.fetch('/admitted');
+    const closing = client.close();
+    expect(await (await pending).text()).toBe(expectedBody('/admitted'));
+    await closing;
+    // The multiplexed connection the request used was closed by close(), not left behind.
+    await server.connections[0]!.closed;
+    await expect(client.fetch('/late')).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+  });
+
   test('an unreachable backend fails the request as before, and the next request asks again', async () => {
     client = createClient('/nonexistent/fcgi-client-mpx.sock');
     await expect(client.fetch('/')).rejects.toMatchObject({ code: 'CONNECT_FAILED' });
