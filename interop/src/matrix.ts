@@ -16,6 +16,11 @@ export class Matrix {
     if (!this.#columns.includes(column)) this.#columns.push(column);
   }
 
+  /** Adds the row now (rows keep the order they were declared in), with no outcome yet. */
+  declare(behaviour: string): void {
+    if (!this.#rows.has(behaviour)) this.#rows.set(behaviour, new Map());
+  }
+
   set(behaviour: string, column: string, outcome: Outcome): void {
     let row = this.#rows.get(behaviour);
     if (!row) this.#rows.set(behaviour, (row = new Map()));

@@ -89,6 +89,7 @@ describe.each(columns)('$name', (column: Column) => {
 
   /** Registers a behaviour: a named test that records pass/fail, or a skip that says why. */
   function check(behaviour: string, body: () => Promise<void>, skipBecause?: string): void {
+    matrix.declare(behaviour);
     if (skipBecause) {
       matrix.set(behaviour, column.name, 'skip');
       test.skip(`${behaviour} (skipped: ${skipBecause})`, () => {});
@@ -549,6 +550,7 @@ describe('systemd socket activation (nginx)', () => {
   matrix.addColumn(column);
 
   function check(behaviour: string, body: () => Promise<void>): void {
+    matrix.declare(behaviour);
     test(behaviour, async () => {
       try {
         await body();
