@@ -131,6 +131,19 @@ describe('fcgi serve', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect(proc.stderr()).not.toMatch(/^\s+at /m);
   });
 
+  it('exits 1 with a one-line error when the port is taken', async () => {
+    const squatter = createServer();
+    servers.push(squatter);
+    squatter.listen(0, '127.0.0.1');
+    await once(squatter, 'listening');
+    const { port } = squatter.address() as AddressInfo;
+    const result = await cli(['serve', fixture('app.mjs'), '--port', String(port)]);
+    expect(result.code).toBe(ExitCode.Failure);
+    expect(result.stderr).toMatch(
+      new RegExp(`^fcgi serve: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\n$`),
+    );
+  });
+
   it('exits 1 with a clear message for a missing module', async () => {
     const result = await cli(['serve', './nope.mjs', '--port', '0'], { cwd: dir.path });
     expect(result.code).toBe(ExitCode.Failure);

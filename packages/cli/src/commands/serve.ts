@@ -1,24 +1,16 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type ServeOptions, serve } from '@fcgi/responder';
-import { describeServeError } from '../describe-error';
 import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { formatAddress } from '../format-address';
 import { type CliIO, whenAborted } from '../io';
+import { listen, type ServeTransport, serveOptions } from '../listen';
 import { loadHandler } from '../load-handler';
 import { parsePort } from '../target';
 import { runWorkerPool } from '../workers/primary';
 import { isPoolWorker, runPoolWorker } from '../workers/worker';
 
-/** Where `fcgi serve` listens; none of them set means "what the parent process handed over". */
-export interface ServeTransport {
-  socketPath?: string;
-  /** Permissions of the socket file, e.g. 0o660 so that the web server's group can connect. */
-  socketMode?: number;
-  port?: number;
-  host?: string;
-}
+export type { ServeTransport };
 
 export interface ServeCommandOptions extends ServeTransport {
   /** The module to serve, relative to io.cwd. */
@@ -78,28 +70,11 @@ export async function runServe(options: ServeCommandOptions, io: CliIO): Promise
   if (isPoolWorker()) return runPoolWorker(options, io);
   if (options.workers !== undefined) return runWorkerPool(options, io);
   const handler = await loadHandler(options.module, io.cwd);
-  const server = await serve(handler, serveOptions(options, io));
+  const server = await listen(handler, serveOptions(options, io));
   io.stdout.write(`fcgi serve: ${options.module} listening on ${formatAddress(server.address)}\n`);
   await whenAborted(io.signal);
   await server.close();
   return ExitCode.Ok;
-}
-
-/** The responder options for a transport; handler errors go to stderr, where web servers expect logs. */
-export function serveOptions(transport: ServeTransport, io: CliIO): ServeOptions {
-  const options: ServeOptions = {
-    onError: (error) => {
-      io.stderr.write(`fcgi serve: ${describeServeError(error)}\n`);
-    },
-  };
-  if (transport.socketPath !== undefined) {
-    options.socketPath = transport.socketPath;
-    if (transport.socketMode !== undefined) options.socketMode = transport.socketMode;
-  } else if (transport.port !== undefined) {
-    options.port = transport.port;
-    options.host = transport.host ?? '127.0.0.1';
-  }
-  return options;
 }
 
 /** An octal file mode as chmod takes it: "660" or "0660". */

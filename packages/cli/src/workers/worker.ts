@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
-import { serve } from '@fcgi/responder';
-import { type ServeCommandOptions, serveOptions } from '../commands/serve';
+import type { ServeCommandOptions } from '../commands/serve';
 import { ExitCode } from '../exit-codes';
 import { type CliIO, whenAborted } from '../io';
+import { listen, serveOptions } from '../listen';
 import { loadHandler } from '../load-handler';
 import { isMessage, POOL_ENV, type PoolTransport, type PrimaryMessage, type WorkerMessage } from './messages';
 
@@ -25,7 +25,7 @@ export async function runPoolWorker(options: ServeCommandOptions, io: CliIO): Pr
     });
   });
   const handler = await loadHandler(options.module, io.cwd);
-  const server = await serve(handler, {
+  const server = await listen(handler, {
     ...serveOptions('inheritedFd' in transport ? {} : transport, io),
     ...('inheritedFd' in transport ? { inheritedFd: transport.inheritedFd } : {}),
   });
