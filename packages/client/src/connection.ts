@@ -86,6 +86,7 @@ export class Connection {
   readonly #socket: Socket;
   readonly #decoder = new RecordDecoder();
   readonly #sinks = new Map<number, RecordSink>();
+  #drainWaiters: Array<{ resolve: () => void; reject: (error: FastCGIClientError) => void }> = [];
   #closed = false;
   #lastRequestId = 0;
   /** Multiplexed ids: handed out from 1 upwards, and freed ones are handed out again first. */
@@ -102,6 +103,11 @@ export class Connection {
     this.#socket = socket;
     this.target = target;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const waiter of waiters) waiter.resolve();
+    });
     socket.on('error', (error) => this.#lose(this.#lostError(error)));
     socket.on('close', () => {
       this.#lose(this.#lostError());
@@ -168,6 +174,8 @@ export class Connection {
     }
     this.#sinks.set(requestId, sink);
     this.#socket.ref();
+    // Every earlier request may be behind with the socket paused; this one wants its answer.
+    this.updateFlow();
   }
 
   /**
@@ -232,18 +240,8 @@ export class Connection {
   /** Resolves when the socket can take more data; rejects when it closes first. */
   drain(): Promise<void> {
     if (this.#closed) return Promise.reject(this.#lostError());
-    return new Promise<void>((resolve, reject) => {
-      const onDrain = () => {
-        this.#socket.off('close', onClose);
-        resolve();
-      };
-      const onClose = () => {
-        this.#socket.off('drain', onDrain);
-        reject(this.#lostError());
-      };
-      this.#socket.once('drain', onDrain);
-      this.#socket.once('close', onClose);
-    });
+    // One list rather than a listener per caller: many multiplexed uploads may wait at once.
+    return new Promise<void>((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
   }
 
   destroy(): void {
@@ -289,6 +287,9 @@ export class Connection {
     const sinks = [...this.#sinks.values()];
     this.#sinks.clear();
     for (const sink of sinks) sink.onConnectionLost(error);
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const waiter of waiters) waiter.reject(error);
   }
 
   #lostError(cause?: Error): FastCGIClientError {

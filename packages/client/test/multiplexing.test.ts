@@ -171,7 +171,7 @@ describe('fairness and backpressure', () => {
     );
     client = createClient(server.socketPath, { maxBufferedBodyBytes: 256 * 1024 });
     const response = await client.fetch('/download');
-    // The client stopped reading the socket: the backend had to wait.
+    // The backend has more to send than the socket takes: it waits for the client to read.
     await serverBlocked;
     expect((await response.arrayBuffer()).byteLength).toBe(total);
     expect(abortRecordIds(server)).toEqual([]);
