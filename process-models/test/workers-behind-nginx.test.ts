@@ -31,10 +31,11 @@ describe(`fcgi serve --workers ${WORKERS} behind nginx`, () => {
     dir = makeRunDir('workers');
     socket = dir.file('app.sock');
     requestLog = dir.file('requests.log');
+    const [command, ...args] = serveCommand('--socket', socket, '--workers', String(WORKERS));
     pool = launch({
       name: 'fcgi serve --workers',
-      command: serveCommand()[0]!,
-      args: [...serveCommand('--socket', socket, '--workers', String(WORKERS)).slice(1)],
+      command: command!,
+      args,
       logFile: dir.file('pool.log'),
       env: { ...process.env, PM_LOG: requestLog },
     });
@@ -56,6 +57,7 @@ ${FASTCGI_PARAMS}
       fastcgi_pass pool;
       fastcgi_keep_conn on;
       fastcgi_next_upstream error timeout;
+      # A request lost inside the pool comes back as a 504 after this, instead of hanging the test.
       fastcgi_read_timeout 15s;
     }
   }`,

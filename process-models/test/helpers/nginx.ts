@@ -37,15 +37,13 @@ ${http}
 }
 
 /** Writes the config and starts nginx in the foreground; the caller waits for its port. */
-export function startNginx(dir: RunDir, config: string, command: string[] = []): Launched {
+export function startNginx(dir: RunDir, config: string): Launched {
   mkdirSync(dir.file('nginx-tmp'), { recursive: true });
   writeFileSync(dir.file('nginx.conf'), config);
-  const [prefix, ...prefixArgs] = command;
-  const nginxArgs = ['-c', dir.file('nginx.conf'), '-g', 'daemon off;'];
   return launch({
     name: 'nginx',
-    command: prefix ?? 'nginx',
-    args: prefix ? [...prefixArgs, 'nginx', ...nginxArgs] : nginxArgs,
+    command: 'nginx',
+    args: ['-c', dir.file('nginx.conf'), '-g', 'daemon off;'],
     logFile: dir.file('nginx.log'),
   });
 }

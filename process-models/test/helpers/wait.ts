@@ -23,7 +23,7 @@ export async function waitFor<T>(
 
 export type Endpoint = { path: string } | { port: number; host?: string };
 
-export function describe(endpoint: Endpoint): string {
+export function describeEndpoint(endpoint: Endpoint): string {
   return 'path' in endpoint ? endpoint.path : `${endpoint.host ?? '127.0.0.1'}:${endpoint.port}`;
 }
 
@@ -48,7 +48,7 @@ export function canConnect(endpoint: Endpoint): Promise<boolean> {
 }
 
 export function waitForListening(endpoint: Endpoint, options?: WaitOptions): Promise<true> {
-  return waitFor(`${describe(endpoint)} to accept connections`, () => canConnect(endpoint), options);
+  return waitFor(`${describeEndpoint(endpoint)} to accept connections`, () => canConnect(endpoint), options);
 }
 
 /** Just the path existing: for activators that start the app on the first connection. */
