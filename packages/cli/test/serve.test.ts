@@ -235,6 +235,13 @@ describe('fcgi serve --workers', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect((await collectPids(`127.0.0.1:${port}`, 2)).size).toBe(2);
   });
 
+  it('falls back to one free loopback port for all workers when stdin is a pipe, not a listener', async () => {
+    // A parent's stdio pipe is a connected socket on Linux: it must not be mistaken for fd 0 to listen on.
+    const proc = start(['serve', fixture('app.mjs'), '--workers', '2'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const [, target] = await proc.waitForOutput(/listening on (127\.0\.0\.1:\d+) with 2 workers/);
+    expect((await collectPids(target!, 2)).size).toBe(2);
+  });
+
   it('exits 0 without replacing anyone when Ctrl-C reaches the whole process group', async () => {
     const proc = start(['serve', fixture('app.mjs'), '--port', '0', '--workers', '2'], { detached: true });
     await proc.waitForOutput(/with 2 workers/);

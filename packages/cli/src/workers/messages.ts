@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 export type PoolTransport =
   | { socketPath: string; socketMode?: number }
   | { port: number; host: string }
-  | { inheritedFd: number };
+  | { inheritedFd: number }
+  /** What serve() picks with no transport: fd 0 if it is a listening socket, else a free loopback port. */
+  | { fromParent: true };
 
 /** Environment variables that turn a cluster worker into a pool worker and carry its transport. */
 export const POOL_ENV = 'FCGI_CLI_POOL_TRANSPORT';

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import { existsSync, fstatSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
@@ -110,17 +110,11 @@ async function resolvePoolTransport(options: ServeCommandOptions, io: CliIO): Pr
     return options.socketMode !== undefined ? { socketPath, socketMode: options.socketMode } : { socketPath };
   }
   if (options.port !== undefined) return { port: options.port, host: options.host ?? '127.0.0.1' };
+  // LISTEN_PID names the primary, so the workers could not recognise systemd's socket themselves.
   if (io.env.LISTEN_PID === String(process.pid) && Number(io.env.LISTEN_FDS) >= 1) return { inheritedFd: 3 };
-  if (isSocket(0)) return { inheritedFd: 0 };
-  return { port: 0, host: '127.0.0.1' };
-}
-
-function isSocket(fd: number): boolean {
-  try {
-    return fstatSync(fd).isSocket();
-  } catch {
-    return false;
-  }
+  // Workers share the primary's fd 0; their listen() goes through node:cluster to the primary, so
+  // serve()'s own test (listen on fd 0, else a free port) decides the same way for all of them.
+  return { fromParent: true };
 }
 
 /**

@@ -26,7 +26,7 @@ export async function runPoolWorker(options: ServeCommandOptions, io: CliIO): Pr
   });
   const handler = await loadHandler(options.module, io.cwd);
   const server = await listen(handler, {
-    ...serveOptions('inheritedFd' in transport ? {} : transport, io),
+    ...serveOptions('socketPath' in transport || 'port' in transport ? transport : {}, io),
     ...('inheritedFd' in transport ? { inheritedFd: transport.inheritedFd } : {}),
   });
   const listening: WorkerMessage = { type: 'fcgi:listening', address: server.address };
