@@ -17,7 +17,10 @@ import { bufferBody, type FetchInit, type PreparedRequest, prepareRequest } from
 import { type FastCGITarget, parseTarget } from './target';
 
 export interface ClientOptions {
-  /** Most connections open at once; further requests wait for one. Default 8. */
+  /**
+   * Most connections open at once; further requests wait for one. Default 8. With multiplexing each
+   * connection carries several requests, and FCGI_MAX_CONNS (when the backend gives it) lowers this.
+   */
   poolSize?: number;
   /** Milliseconds to establish a connection before failing with a TimeoutError. Default: no limit. */
   connectTimeout?: number;

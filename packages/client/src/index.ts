@@ -4,6 +4,7 @@ export {
   type FastCGIClientErrorCode,
   FastCGIStatusError,
 } from './errors';
+export type { MultiplexOption } from './multiplex-mode';
 export { headerParamName, isForwardableHeader } from './params-builder';
 export type { FetchInit } from './request-body';
 export { readStderr } from './stderr';
