@@ -355,7 +355,8 @@ class Client implements FcgiClient {
         multiplexed: multiplexPool !== undefined,
         maxBufferedBodyBytes: this.#options.maxBufferedBodyBytes,
       });
-      // A timeout destroys the connection; the caller's abort tells the backend with ABORT_REQUEST.
+      // A timeout destroys the connection (a multiplexed one, shared, gets ABORT_REQUEST for this id);
+      // the caller's abort tells the backend with ABORT_REQUEST.
       const onDeadline = () => {
         const reason = abortReason(deadline);
         if (reason instanceof DOMException && reason.name === 'TimeoutError' && !userSignal.aborted) {
