@@ -11,6 +11,12 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+// `fcgi request ... | head` closes our stdout early: stop quietly, as a tool killed by SIGPIPE would.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const code = await runCli(process.argv.slice(2), { signal: stop.signal });
 // Exit even if the served app left timers or sockets open; flush stdout first (async on some platforms).
 process.stdout.write('', () => process.exit(code));

@@ -7,7 +7,7 @@ import { serve } from '@fcgi/responder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/index';
 import handler from './fixtures/app.mjs';
-import { cli, tempDir } from './helpers';
+import { cli, spawnCli, tempDir } from './helpers';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let server: Awaited<ReturnType<typeof serve>>;
@@ -90,6 +90,27 @@ describe('fcgi request', () => {
     const result = await cli(['request', target, '/echo', '-d', '@/nonexistent/file']);
     expect(result.code).toBe(ExitCode.Usage);
     expect(result.stderr).toContain('cannot read -d @/nonexistent/file');
+  });
+
+  it('rejects -d with GET as a usage error', async () => {
+    const result = await cli(['request', target, '/', '-X', 'GET', '-d', 'x']);
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(result.stderr).toContain('a GET request cannot have a body');
+  });
+
+  it('stops quietly when its output is closed early, as with | head', async () => {
+    const file = join(dir.path, 'large.bin');
+    await writeFile(file, Buffer.alloc(4_000_000, 'a'));
+    const proc = spawnCli(['request', target, '/echo', '-d', `@${file}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      proc.child.stdout!.once('data', () => proc.child.stdout!.destroy());
+      expect(await proc.exited).toEqual({ code: 0, signal: null });
+      expect(proc.stderr()).toBe('');
+    } finally {
+      await proc.kill();
+    }
   });
 
   it('sends -X, -H headers, --param and the query string', async () => {

@@ -72,6 +72,15 @@ export async function requestCommand(args: string[], io: CliIO): Promise<number>
 export async function runRequest(options: RequestCommandOptions, io: CliIO): Promise<number> {
   const url = requestUrl(options.path);
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+  const headers = new Headers(options.headers ?? []);
+  const method = (options.method ?? (options.body !== undefined ? 'POST' : 'GET')).toUpperCase();
+  if (options.body !== undefined && (method === 'GET' || method === 'HEAD')) {
+    throw new UsageError(`a ${method} request cannot have a body; drop -d or use -X POST`);
+  }
+  if (options.body !== undefined && !headers.has('content-type')) {
+    // What curl -d sends, so PHP fills $_POST as users expect.
+    headers.set('content-type', 'application/x-www-form-urlencoded');
+  }
   // Backend STDERR (PHP's "Primary script unknown") often lacks a final newline; ours must not join it.
   let stderrLineOpen = false;
   const endStderrLine = () => {
@@ -92,12 +101,6 @@ export async function runRequest(options: RequestCommandOptions, io: CliIO): Pro
   });
   const signals = [AbortSignal.timeout(timeout), ...(io.signal ? [io.signal] : [])];
   const signal = AbortSignal.any(signals);
-  const headers = new Headers(options.headers ?? []);
-  const method = (options.method ?? (options.body !== undefined ? 'POST' : 'GET')).toUpperCase();
-  if (options.body !== undefined && !headers.has('content-type')) {
-    // What curl -d sends, so PHP fills $_POST as users expect.
-    headers.set('content-type', 'application/x-www-form-urlencoded');
-  }
   try {
     let response: Response;
     try {
