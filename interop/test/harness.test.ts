@@ -1,5 +1,6 @@
 /** The interop harness's own pieces, checked without any web server. */
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -9,7 +10,7 @@ import { Matrix } from '../src/matrix';
 import { paths } from '../src/paths';
 import { freePort } from '../src/ports';
 import { launch } from '../src/process';
-import { renderText } from '../src/render';
+import { renderTemplate, renderText } from '../src/render';
 import { createRunDir, type RunDir } from '../src/run-dir';
 import { cgiEnvironment } from '../src/servers/cgi-fcgi';
 import { unitValue } from '../src/socket-activation';
@@ -49,6 +50,18 @@ describe('config rendering', () => {
       const text = readFileSync(`${paths.templates}${name}`, 'utf8');
       expect(text.match(/\{\{(?![a-z_]+\}\})[^}]*\}\}/g), name).toBeNull();
     }
+  });
+});
+
+describe('configs no column runs', () => {
+  test('haproxy-mpxs.cfg renders to a config HAProxy accepts', () => {
+    const dir = runDir();
+    const config = renderTemplate('haproxy-mpxs.cfg', dir.path, {
+      listen_port: 8080,
+      backend: `unix@${dir.file('app.sock')}`,
+      doc_root: dir.docRoot,
+    });
+    expect(execFileSync('haproxy', ['-c', '-f', config], { encoding: 'utf8' })).toMatch(/valid/i);
   });
 });
 

@@ -90,6 +90,7 @@ describe.each(columns)('$name', (column: Column) => {
   /** Registers a behaviour: a named test that records pass/fail, or a skip that says why. */
   function check(behaviour: string, body: () => Promise<void>, skipBecause?: string): void {
     matrix.declare(behaviour);
+    skipBecause = column.skipAll ?? skipBecause;
     if (skipBecause) {
       matrix.set(behaviour, column.name, 'skip');
       test.skip(`${behaviour} (skipped: ${skipBecause})`, () => {});
@@ -130,6 +131,7 @@ describe.each(columns)('$name', (column: Column) => {
   }
 
   beforeAll(async () => {
+    if (column.skipAll) return;
     runDir = createRunDir(column.name);
     backend = await startBackend(runDir, column.transport);
     web = await column.start(runDir, backend);

@@ -26,6 +26,8 @@ export interface Column {
   readonly keepsBackendConnections?: boolean;
   /** Why a HEAD response may lack Content-Length here, if it may. */
   readonly dropsContentLength?: string;
+  /** Why every check of this column is skipped (the column is listed, its server never started). */
+  readonly skipAll?: string;
   /** Why the multiplexing check is skipped here. */
   readonly noMultiplexing: string;
   /** Why a chunked upload (no Content-Length) of 1 MiB cannot get through, if it cannot. */
