@@ -82,6 +82,38 @@ describe('multiplexing over one connection', () => {
   });
 });
 
+describe('request bodies on a shared connection', () => {
+  test('large uploads of several requests at once each arrive whole', async () => {
+    server = await startMultiplexingServer();
+    client = createClient(server.socketPath);
+    const bodies = Array.from({ length: 6 }, (_, i) => String.fromCharCode(0x61 + i).repeat(300 * 1024 + i));
+    const streamed = (text: string) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          const bytes = new TextEncoder().encode(text);
+          for (let offset = 0; offset < bytes.length; offset += 50_000) {
+            controller.enqueue(bytes.slice(offset, offset + 50_000));
+          }
+          controller.close();
+        },
+      });
+    const texts = await Promise.all(
+      bodies.map(async (body, i) => {
+        // Half as bytes, half as streams with a Content-Length.
+        const init: RequestInit =
+          i % 2 === 0
+            ? { method: 'POST', body: new TextEncoder().encode(body) }
+            : { method: 'POST', body: streamed(body), headers: { 'Content-Length': String(body.length) } };
+        return (await client!.fetch(`/upload/${i}`, init)).text();
+      }),
+    );
+    texts.forEach((text, i) => {
+      expect(text).toBe(expectedBody(`/upload/${i}`, bodies[i]));
+    });
+    expect(server.connections).toHaveLength(1);
+  });
+});
+
 describe('per-connection request limit', () => {
   test("the backend's FCGI_MAX_REQS caps the requests in flight on a connection", async () => {
     server = await startMultiplexingServer({ maxReqs: 4 });
