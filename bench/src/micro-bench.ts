@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CASES } from './cases';
@@ -60,7 +59,6 @@ export async function runMicroBench(
   const rounds: MicroBenchRun['rounds'] = [];
   try {
     await waitListening(responder, { path: socket });
-    chmodSync(socket, 0o600);
     const cases = CASES.filter((c) => !settings.cases || settings.cases.has(c.id));
     for (const c of cases) {
       const env = {

@@ -14,9 +14,21 @@ const mode = process.env.BENCH_CLIENT ?? 'raw';
 
 type Exchange = () => Promise<number>;
 
+/** One exchange before timing: the CGI answer must be a 200 with exactly the expected body. */
+function checkAnswer(stdout: Buffer): void {
+  const split = stdout.indexOf('\r\n\r\n');
+  const head = stdout.subarray(0, Math.max(split, 0)).toString('latin1');
+  const body = stdout.subarray(split + 4);
+  const status = /^Status: (\d+)/im.exec(head)?.[1] ?? '200';
+  if (split === -1 || status !== '200' || !body.equals(benchCase.expectedBody)) {
+    throw new Error(`wrong answer for ${benchCase.id}: status ${status}, ${body.length} body bytes`);
+  }
+}
+
 async function rawExchanges(): Promise<{ exchanges: Exchange[]; close: () => Promise<void> }> {
   const request = encodeRawRequest(benchCase.method, benchCase.path, requestBody(benchCase));
   const conns = await Promise.all(Array.from({ length: connections }, () => openRaw(socketPath)));
+  checkAnswer(await conns[0]!.exchangeBytes(request));
   return {
     exchanges: conns.map((conn) => () => conn.exchange(request)),
     close: async () => {

@@ -43,6 +43,8 @@ export interface RawConnection {
   socket: Socket;
   /** Sends the pre-encoded request and resolves with the STDOUT byte count at END_REQUEST. */
   exchange(request: Buffer): Promise<number>;
+  /** The same, keeping the STDOUT bytes (CGI head + body), for checking an answer. */
+  exchangeBytes(request: Buffer): Promise<Buffer>;
 }
 
 export function openRaw(path: string): Promise<RawConnection> {
@@ -50,6 +52,7 @@ export function openRaw(path: string): Promise<RawConnection> {
     const socket = connect({ path });
     let rest: Buffer = Buffer.alloc(0);
     let stdoutBytes = 0;
+    let kept: Buffer[] | undefined;
     let waiting: { resolve: (n: number) => void; reject: (e: Error) => void } | undefined;
     const fail = (error: Error) => {
       const w = waiting;
@@ -58,8 +61,10 @@ export function openRaw(path: string): Promise<RawConnection> {
     };
     socket.on('data', (chunk: Buffer) => {
       rest = forEachRecord(rest.length === 0 ? chunk : Buffer.concat([rest, chunk]), (type, _id, content) => {
-        if (type === RecordType.Stdout) stdoutBytes += content.length;
-        else if (type === RecordType.EndRequest) {
+        if (type === RecordType.Stdout) {
+          stdoutBytes += content.length;
+          kept?.push(Buffer.from(content));
+        } else if (type === RecordType.EndRequest) {
           const w = waiting;
           waiting = undefined;
           const n = stdoutBytes;
@@ -72,13 +77,23 @@ export function openRaw(path: string): Promise<RawConnection> {
       socket.off('error', reject);
       socket.on('error', fail);
       socket.on('close', () => fail(new Error('connection closed')));
+      const exchange = (request: Buffer) =>
+        new Promise<number>((res, rej) => {
+          waiting = { resolve: res, reject: rej };
+          socket.write(request);
+        });
       resolve({
         socket,
-        exchange: (request) =>
-          new Promise<number>((res, rej) => {
-            waiting = { resolve: res, reject: rej };
-            socket.write(request);
-          }),
+        exchange,
+        exchangeBytes: async (request) => {
+          kept = [];
+          try {
+            await exchange(request);
+            return Buffer.concat(kept);
+          } finally {
+            kept = undefined;
+          }
+        },
       });
     });
     socket.once('error', reject);
