@@ -6,11 +6,12 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordDecoder, RecordType } from '@fcgi/protocol';
-import { serve } from '../src/index';
+import { Response as LightResponse, serve } from '../src/index';
 import { params, requestRecords } from '../test/helpers/fcgi-client';
 
 const scenarios: Record<string, (request: Request) => Response | Promise<Response>> = {
   hello: () => new Response('Hello, World!'),
+  'hello-light': () => new LightResponse('Hello, World!'),
   'url+headers': (request) =>
     Response.json({ path: new URL(request.url).pathname, agent: request.headers.get('user-agent') }),
   'post-echo': async (request) => new Response(await request.text()),

@@ -1,3 +1,5 @@
+import { LightResponse } from './light-response';
+
 export { AppStatus } from './app-status';
 export { Connection, serveConnection } from './connection';
 export { ConnectionDeniedError, HandlerError, ProtocolError } from './errors';
@@ -13,3 +15,10 @@ export type {
   ServeOptions,
   ServeResult,
 } from './types';
+
+export { LightResponse };
+/**
+ * Opt-in: `import { Response } from '@fcgi/responder'` gives handlers a Response that the responder
+ * writes without building web streams or Headers (string and byte bodies). The global is untouched.
+ */
+export const Response: typeof globalThis.Response = LightResponse as unknown as typeof globalThis.Response;

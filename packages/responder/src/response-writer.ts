@@ -11,6 +11,7 @@ import {
 } from '@fcgi/protocol';
 import { AppStatus } from './app-status';
 import { HandlerError } from './errors';
+import { type LightParts, LightResponse } from './light-response';
 
 /** Where one request's response goes: the connection, behind the request's "ended" latch. */
 export interface ResponseSink {
@@ -52,6 +53,13 @@ export function writeResponse(
   isHead: boolean,
   appStatus: number,
 ): Promise<void> | undefined {
+  if (response instanceof LightResponse) {
+    const light = response.lightParts();
+    if (light) {
+      writeLight(sink, light, isHead, appStatus);
+      return undefined;
+    }
+  }
   const status = response.status;
   const body = response.body;
   if (body !== null && (response.bodyUsed || body.locked)) {
@@ -83,6 +91,22 @@ export function writeResponse(
     return undefined;
   }
   return streamBody(sink, body, head, hasLength, appStatus, isHead);
+}
+
+/** A LightResponse straight from its (body, init): no Headers, no stream. */
+function writeLight(sink: ResponseSink, light: LightParts, isHead: boolean, appStatus: number): void {
+  const { status, headers, body } = light;
+  const hasLength = Array.isArray(headers)
+    ? headers.some(([name]) => name.toLowerCase() === 'content-length')
+    : headers.has('content-length');
+  const head = formatResponseHead(status, withoutHopByHop(headers), light.statusText || undefined);
+  if (body === null) {
+    const bodyless = status === 204 || status === 304 || status < 200;
+    writeComplete(sink, withLength(head, bodyless || hasLength ? undefined : 0), undefined, appStatus);
+    return;
+  }
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  writeComplete(sink, withLength(head, hasLength ? undefined : length), isHead ? undefined : body, appStatus);
 }
 
 /**
@@ -128,14 +152,14 @@ function writeComplete(
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding']);
 
 /** The response headers minus hop-by-hop ones and any header the Connection header names. */
-function withoutHopByHop(headers: Headers): HeadersLike {
-  // A Response-like object from elsewhere may bring a minimal headers object.
-  const connection = typeof headers.get === 'function' ? headers.get('connection') : null;
-  let drop = HOP_BY_HOP;
-  if (connection) {
-    drop = new Set(HOP_BY_HOP);
-    for (const token of connection.split(',')) drop.add(token.trim().toLowerCase());
+function withoutHopByHop(headers: Headers | Array<[string, string]>): HeadersLike | Array<[string, string]> {
+  if (Array.isArray(headers)) {
+    const connection = headers.find(([name]) => name.toLowerCase() === 'connection')?.[1];
+    const drop = dropSet(connection ?? null);
+    return headers.filter(([name]) => !drop.has(name.toLowerCase()));
   }
+  // A Response-like object from elsewhere may bring a minimal headers object.
+  const drop = dropSet(typeof headers.get === 'function' ? headers.get('connection') : null);
   const filtered: HeadersLike = {
     forEach(callback) {
       headers.forEach((value, name) => {
@@ -145,6 +169,13 @@ function withoutHopByHop(headers: Headers): HeadersLike {
   };
   if (typeof headers.getSetCookie === 'function') filtered.getSetCookie = () => headers.getSetCookie();
   return filtered;
+}
+
+function dropSet(connection: string | null): ReadonlySet<string> {
+  if (!connection) return HOP_BY_HOP;
+  const drop = new Set(HOP_BY_HOP);
+  for (const token of connection.split(',')) drop.add(token.trim().toLowerCase());
+  return drop;
 }
 
 function withLength(head: string, contentLength: number | undefined): string {
