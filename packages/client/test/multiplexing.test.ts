@@ -1,6 +1,6 @@
 import { ProtocolStatus, RecordType } from '@fcgi/protocol';
 import { afterEach, describe, expect, test } from 'vitest';
-import { createClient, FastCGIStatusError, type FcgiClient } from '../src/index';
+import { createClient, FastCGIStatusError, type FcgiClient, readStderr } from '../src/index';
 import { expectedBody, multiplexingValues, startMultiplexingServer } from './helpers/multiplexing-server';
 import { type RawRequest, type RawServer, startRawServer } from './helpers/raw-server';
 
@@ -234,6 +234,30 @@ describe('aborts and failures on a shared connection', () => {
     // Ids freed by the three earlier requests are used again rather than a fresh one.
     expect(fourth!.requestId).toBeLessThanOrEqual(3);
     expect(server.connections).toHaveLength(1);
+  });
+
+  test('a backend that ignores ABORT_REQUEST gets no new request on that connection, which closes once idle', async () => {
+    server = await startRawServer(
+      (request) => {
+        const path = request.params.REQUEST_URI;
+        if (path === '/ignores-abort') request.stdout('Content-Type: text/plain\r\n\r\nstarted');
+        else if (path === '/new') request.respond('Status: 200 OK', 'new');
+      },
+      { values: multiplexingValues(100) },
+    );
+    client = createClient(server.socketPath, { abortGraceMs: 100 });
+    const ignored = await client.fetch('/ignores-abort');
+    const other = client.fetch('/other');
+    const [, otherRequest] = await requestsArrived(server, 2);
+    await ignored.body!.cancel();
+    // Resolves once the client has given up waiting for that END_REQUEST.
+    await readStderr(ignored);
+    expect(await (await client.fetch('/new')).text()).toBe('new');
+    expect(server.connections).toHaveLength(2);
+    expect(server.connections[0]!.socket.destroyed).toBe(false);
+    otherRequest!.respond('Status: 200 OK', 'other');
+    expect(await (await other).text()).toBe('other');
+    await server.connections[0]!.closed;
   });
 
   test('the connection closing fails every request in flight on it', async () => {
