@@ -164,7 +164,8 @@ ${FASTCGI_PARAMS}
       () => readText(requestLog).match(/ \/slow\?/g)?.length === WORKERS,
     );
     pool.signal('SIGTERM');
-    for (const response of await inFlight) expect(response.status).toBe(200);
-    expect(await pool.exited).toEqual({ code: 0, signal: null });
+    for (const response of await inFlight)
+      expect(response, readText(pool.logFile)).toMatchObject({ status: 200 });
+    expect(await pool.exited, readText(pool.logFile)).toEqual({ code: 0, signal: null });
   });
 });
