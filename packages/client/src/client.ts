@@ -116,6 +116,9 @@ const DEFAULT_ABORT_GRACE_MS = 1000;
 const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_QUEUED_REQUESTS = 10_000;
 
+/** Rejects the requests waiting in a multiplexed pool given up on, so they go to the classic pool. */
+class PoolRetired extends Error {}
+
 /** What #send needs from either pool. */
 interface ConnectionPool {
   acquire(signal?: AbortSignal): Promise<Lease<Connection>>;
@@ -294,7 +297,7 @@ class Client implements FcgiClient {
   #stopMultiplexing(pool: MultiplexPool<Connection>): void {
     if (this.#multiplexPool !== pool) return;
     this.#multiplexPool = undefined;
-    this.#retiredPools.push(pool.close());
+    this.#retiredPools.push(pool.close(new PoolRetired('multiplexing was turned off')));
   }
 
   /**
@@ -339,7 +342,13 @@ class Client implements FcgiClient {
       const pool: ConnectionPool = multiplexPool ?? this.#pool;
       const leasing = pool.acquire(deadline);
       queued();
-      const lease = await leasing;
+      let lease: Lease<Connection>;
+      try {
+        lease = await leasing;
+      } catch (error) {
+        if (error instanceof PoolRetired) continue;
+        throw error;
+      }
       if (deadline.aborted) {
         pool.release(lease.connection);
         throw abortReason(deadline);

@@ -143,10 +143,17 @@ export class MultiplexPool<T extends Multiplexable> {
   }
 
   /**
-   * Stops accepting requests and closes connections that carry none. Requests in flight or waiting
-   * run to completion; resolves once every connection is gone.
+   * Stops accepting requests and closes connections that carry none. Requests in flight run to
+   * completion, and so do waiting ones unless `rejectWaiting` is given: then they reject with it at
+   * once (to be sent some other way). Resolves once every connection is gone.
    */
-  close(): Promise<void> {
+  close(rejectWaiting?: unknown): Promise<void> {
+    if (rejectWaiting !== undefined) {
+      for (const waiter of this.#waiters.splice(0)) {
+        waiter.detach();
+        waiter.reject(rejectWaiting);
+      }
+    }
     this.#closing ??= new Promise<void>((resolve) => {
       this.#drained = resolve;
       for (const [connection, usage] of [...this.#connections]) {

@@ -116,6 +116,22 @@ describe('MultiplexPool', () => {
     expect((await queued).connection).toBe(connection);
   });
 
+  test('close(reason) rejects the waiting requests with reason and lets those in flight finish', async () => {
+    const opener = manualOpener();
+    const pool = new MultiplexPool(opener.create, { size: 1, perConnection: 1 });
+    const taken = pool.acquire();
+    const connection = opener.openNext();
+    await taken;
+    const waiting = pool.acquire();
+    const reason = new Error('moved elsewhere');
+    const closing = pool.close(reason);
+    await expect(waiting).rejects.toBe(reason);
+    expect(connection.destroyed).toBe(false);
+    pool.release(connection);
+    await closing;
+    expect(connection.destroyed).toBe(true);
+  });
+
   test('close() waits for requests in flight, then destroys the connection', async () => {
     const opener = manualOpener();
     const pool = new MultiplexPool(opener.create, { size: 1, perConnection: 2 });

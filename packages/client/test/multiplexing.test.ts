@@ -355,6 +355,28 @@ describe('choosing whether to multiplex', () => {
     for (const connection of server.connections.slice(1)) expect(connection.maxActive).toBe(1);
   });
 
+  test('after CANT_MPX_CONN, requests still waiting for a multiplexed slot go one per connection too', async () => {
+    server = await startRawServer(
+      async (request) => {
+        if (request.connection.activeCount > 1) {
+          request.end(ProtocolStatus.CantMpxConn);
+          return;
+        }
+        await request.stdinEnded;
+        setImmediate(() => request.respond('Status: 200 OK', request.params.REQUEST_URI ?? ''));
+      },
+      { values: multiplexingValues(2) },
+    );
+    client = createClient(server.socketPath, { poolSize: 1 });
+    const texts = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => client!.fetch(`/${i}`).then((response) => response.text())),
+    );
+    expect(texts).toEqual(['/0', '/1', '/2', '/3', '/4', '/5']);
+    // The multiplexed connection, then one classic connection for everything else: no new multiplexed one.
+    expect(server.connections).toHaveLength(2);
+    expect(server.connections[1]!.maxActive).toBe(1);
+  });
+
   test('a CANT_MPX_CONN answer to a request whose streamed body was read is reported, not resent', async () => {
     server = await startRawServer(
       (request) => {
