@@ -111,11 +111,6 @@ export class Exchange implements RecordSink {
     return this.#phase === 'done';
   }
 
-  /** The FastCGI request id this exchange uses on its connection. */
-  get requestId(): number {
-    return this.#requestId;
-  }
-
   /** False while the response body holds as much as its reader may fall behind by. */
   get wantsData(): boolean {
     return !(this.#phase === 'body' && this.#controller && (this.#controller.desiredSize ?? 0) <= 0);
