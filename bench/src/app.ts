@@ -40,23 +40,31 @@ function splitTarget(url: string): { path: string; query: string } {
   return q === -1 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
 }
 
-/** The app as a plain fetch handler: what a user hands to `serve()` without a framework. */
-export async function fetchApp(request: Request): Promise<Response> {
-  const { path, query } = splitTarget(request.url);
-  if (path === '/hello' && request.method === 'GET') {
-    return new Response(HELLO_BODY, { headers: { 'content-type': TEXT_TYPE } });
-  }
-  if (path === '/echo' && request.method === 'POST') {
-    const body = await request.arrayBuffer();
-    return new Response(body, { headers: { 'content-type': BINARY_TYPE } });
-  }
-  if (path === '/bytes' && request.method === 'GET') {
-    const body = bytesBody(query);
-    if (body) return new Response(body, { headers: { 'content-type': BINARY_TYPE } });
-    return new Response('bad n\n', { status: 400 });
-  }
-  return new Response('not found\n', { status: 404 });
+/**
+ * The app as a plain fetch handler: what a user hands to `serve()` without a framework. It is built
+ * around a Response class so the same app can answer with the global Response or another one (such
+ * as @fcgi/responder's opt-in light Response).
+ */
+export function createFetchApp(ResponseClass: typeof Response): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const { path, query } = splitTarget(request.url);
+    if (path === '/hello' && request.method === 'GET') {
+      return new ResponseClass(HELLO_BODY, { headers: { 'content-type': TEXT_TYPE } });
+    }
+    if (path === '/echo' && request.method === 'POST') {
+      const body = await request.arrayBuffer();
+      return new ResponseClass(body, { headers: { 'content-type': BINARY_TYPE } });
+    }
+    if (path === '/bytes' && request.method === 'GET') {
+      const body = bytesBody(query);
+      if (body) return new ResponseClass(body, { headers: { 'content-type': BINARY_TYPE } });
+      return new ResponseClass('bad n\n', { status: 400 });
+    }
+    return new ResponseClass('not found\n', { status: 404 });
+  };
 }
+
+export const fetchApp = createFetchApp(Response);
 
 /** The same app written with Hono, as most users of `@hono/node-server` would write it. */
 export function honoApp(): Hono {

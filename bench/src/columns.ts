@@ -117,6 +117,7 @@ export function writeCeilingFiles(wwwDir: string): void {
 export const HONO_COLUMN = 'hono-node-server';
 export const CEILING_COLUMN = 'nginx-ceiling';
 export const OURS_COLUMN = 'ours-keepconn';
+export const OURS_LIGHT_COLUMN = 'ours-light';
 export const NODE_FASTCGI_COLUMN = 'node-fastcgi';
 
 export const COLUMNS: Column[] = [
@@ -125,6 +126,12 @@ export const COLUMNS: Column[] = [
     label: '@fcgi/responder, keep_conn',
     start: nodeBackend(OURS_COLUMN, 'ours.js'),
     front: fastcgi(OURS_COLUMN, true),
+  },
+  {
+    id: OURS_LIGHT_COLUMN,
+    label: '@fcgi/responder + its light Response, keep_conn',
+    start: nodeBackend(OURS_LIGHT_COLUMN, 'ours.js', { BENCH_APP: 'light' }),
+    front: fastcgi(OURS_LIGHT_COLUMN, true),
   },
   {
     id: 'ours-nokeep',

@@ -1,5 +1,5 @@
 import { CASES } from './cases';
-import { CEILING_COLUMN, HONO_COLUMN, NODE_FASTCGI_COLUMN, OURS_COLUMN } from './columns';
+import { CEILING_COLUMN, HONO_COLUMN, NODE_FASTCGI_COLUMN, OURS_COLUMN, OURS_LIGHT_COLUMN } from './columns';
 import {
   type MemoryBenchRun,
   type MicroBenchRun,
@@ -52,14 +52,14 @@ interface Goal {
   detail: string;
 }
 
-function goals(run: NginxBenchRun, memory?: MemoryBenchRun): Goal[] {
+function goals(run: NginxBenchRun, ours: string, memory?: MemoryBenchRun): Goal[] {
   const get = (variant: Variant, caseId: string, column: string): Summary =>
     summarize(run, variant, caseId, column);
-  const measuredCases = CASES.filter((c) => get('split', c.id, OURS_COLUMN).okRounds > 0).map((c) => c.id);
+  const measuredCases = CASES.filter((c) => get('split', c.id, ours).okRounds > 0).map((c) => c.id);
   const out: Goal[] = [];
   const rpsVsHono = measuredCases.map((id) => ({
     id,
-    r: ratio(get('split', id, OURS_COLUMN).rpsMedian, get('split', id, HONO_COLUMN).rpsMedian),
+    r: ratio(get('split', id, ours).rpsMedian, get('split', id, HONO_COLUMN).rpsMedian),
   }));
   out.push({
     text: 'requests/s never below @hono/node-server',
@@ -72,7 +72,7 @@ function goals(run: NginxBenchRun, memory?: MemoryBenchRun): Goal[] {
       .map((id) => ({
         id,
         r: ratio(
-          get('split', id, OURS_COLUMN).backendUsPerRequest,
+          get('split', id, ours).backendUsPerRequest,
           get('split', id, HONO_COLUMN).backendUsPerRequest,
         ),
       }));
@@ -85,16 +85,13 @@ function goals(run: NginxBenchRun, memory?: MemoryBenchRun): Goal[] {
   cpuGoal(['hello', 'echo-1k'], 0.7);
   cpuGoal(['echo-64k', 'bytes-1m'], 0.8);
   const floor = get('split', 'hello', 'raw-floor').backendUsPerRequest;
-  const ours = get('split', 'hello', OURS_COLUMN).backendUsPerRequest;
+  const oursHello = get('split', 'hello', ours).backendUsPerRequest;
   out.push({
     text: 'GET /hello CPU/request within ~10% of the no-API floor',
-    met: floor !== undefined && ours !== undefined ? ours <= floor * 1.1 : undefined,
-    detail: `${fmt(ours, 1)} µs vs floor ${fmt(floor, 1)} µs (${fmtRatio(ratio(ours, floor))})`,
+    met: floor !== undefined && oursHello !== undefined ? oursHello <= floor * 1.1 : undefined,
+    detail: `${fmt(oursHello, 1)} µs vs floor ${fmt(floor, 1)} µs (${fmtRatio(ratio(oursHello, floor))})`,
   });
-  const shared = ratio(
-    get('shared', 'hello', OURS_COLUMN).rpsMedian,
-    get('shared', 'hello', HONO_COLUMN).rpsMedian,
-  );
+  const shared = ratio(get('shared', 'hello', ours).rpsMedian, get('shared', 'hello', HONO_COLUMN).rpsMedian);
   out.push({
     text: 'shared core (nginx + backend on one core), GET /hello: ≥ 1.2× @hono/node-server',
     met: shared === undefined ? undefined : shared >= 1.2,
@@ -102,7 +99,7 @@ function goals(run: NginxBenchRun, memory?: MemoryBenchRun): Goal[] {
   });
   const vsNodeFastcgi = measuredCases.map((id) => ({
     id,
-    r: ratio(get('split', id, OURS_COLUMN).rpsMedian, get('split', id, NODE_FASTCGI_COLUMN).rpsMedian),
+    r: ratio(get('split', id, ours).rpsMedian, get('split', id, NODE_FASTCGI_COLUMN).rpsMedian),
   }));
   out.push({
     text: '≥ 5× npm node-fastcgi requests/s everywhere',
@@ -161,12 +158,20 @@ export function renderResults(
   lines.push('');
 
   lines.push('## Goals (issue 7)', '');
-  lines.push('| goal | met | measured |', '|---|---|---|');
-  for (const g of goals(run, memory)) {
-    lines.push(
-      `| ${g.text} | ${g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**'} | ${g.detail} |`,
-    );
-  }
+  const verdict = (g: Goal) => (g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**');
+  const plain = goals(run, OURS_COLUMN, memory);
+  const light = goals(run, OURS_LIGHT_COLUMN, memory);
+  lines.push(
+    'Measured for `ours-keepconn` (the handler answers with the global Response) and `ours-light` (the same',
+    "handler with `import { Response } from '@fcgi/responder'`, the opt-in light Response).",
+    '',
+    '| goal | global Response | measured | light Response | measured |',
+    '|---|---|---|---|---|',
+  );
+  plain.forEach((g, i) => {
+    const l = light[i]!;
+    lines.push(`| ${g.text} | ${verdict(g)} | ${g.detail} | ${verdict(l)} | ${l.detail} |`);
+  });
   lines.push('');
 
   lines.push('## nginx + wrk on one core, backend on the other', '');
