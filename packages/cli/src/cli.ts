@@ -1,12 +1,15 @@
 #!/usr/bin/env node
+import { constants } from 'node:os';
 import { runCli } from './run-cli';
 
 // SIGTERM/SIGINT stop long-running commands gracefully (requests in flight finish); a second one is
-// the impatient user's way out.
+// the impatient user's way out. SIGUSR1 is Apache's graceful stop for its children (mod_fcgid), and
+// without a listener Node would answer it by opening the inspector on 127.0.0.1:9229, a way for any
+// local user to run code in this process, and keep running.
 const stop = new AbortController();
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGUSR1'] as const) {
   process.on(signal, () => {
-    if (stop.signal.aborted) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    if (stop.signal.aborted) process.exit(128 + constants.signals[signal]);
     stop.abort();
   });
 }

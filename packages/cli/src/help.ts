@@ -32,9 +32,10 @@ Options:
 
 Without --socket or --port, a socket handed over by the web server (fd 0, as lighttpd, spawn-fcgi and
 mod_fcgid do) or by systemd (LISTEN_FDS) is used; otherwise it listens on a free port on 127.0.0.1.
-It prints where it listens. SIGTERM or SIGINT finish the requests in flight, then exit. Handler errors
-go to stderr with their stack. FCGI_WEB_SERVER_ADDRS (comma-separated IPs) limits which TCP peers may
-connect, as the FastCGI spec says.
+It prints where it listens. SIGTERM, SIGINT or SIGUSR1 (Apache's graceful stop) finish the requests
+in flight, then exit. With --workers, each worker accepts connections on the shared listener itself.
+Handler errors go to stderr with their stack. FCGI_WEB_SERVER_ADDRS (comma-separated IPs) limits which
+TCP peers may connect, as the FastCGI spec says.
 `,
   request: `Usage: fcgi request TARGET PATH [options]
 

@@ -10,7 +10,7 @@ export interface CliIO {
   stdin: Readable;
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** Stops long-running commands (serve, gateway, dev) gracefully; cli.ts wires SIGTERM/SIGINT to it. */
+  /** Stops long-running commands (serve, gateway, dev) gracefully; cli.ts wires SIGTERM/SIGINT/SIGUSR1 to it. */
   signal?: AbortSignal;
 }
 

@@ -8,6 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/index';
 import { type CliProcess, cli, fixture, PROCESS_TEST_TIMEOUT_MS, spawnCli, tempDir } from './helpers';
 
+/** A worker answers /pid at once; a request stuck in a frozen primary's accept queue never is. */
+const FROZEN_PRIMARY_TIMEOUT_MS = 10_000;
+
 let dir: Awaited<ReturnType<typeof tempDir>>;
 const processes: CliProcess[] = [];
 const servers: Server[] = [];
@@ -29,8 +32,8 @@ function start(args: string[], options: Parameters<typeof spawnCli>[1] = {}): Cl
 }
 
 /** One request on a fresh connection (no pooling), so that each one may reach a different worker. */
-async function get(target: string, path: string): Promise<string> {
-  const client = createClient(target, { keepConn: false });
+async function get(target: string, path: string, options: { timeout?: number } = {}): Promise<string> {
+  const client = createClient(target, { keepConn: false, ...options });
   try {
     const response = await client.fetch(path);
     return await response.text();
@@ -82,6 +85,19 @@ describe('fcgi serve', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     proc.child.kill('SIGTERM');
     expect(await answer).toBe('slept 500\n');
     expect(await proc.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it("finishes a request in flight on SIGUSR1 (Apache's graceful stop) and exits 0 without opening the inspector", async () => {
+    const socket = join(dir.path, 'app.sock');
+    const proc = start(['serve', fixture('app.mjs'), '--socket', socket]);
+    await proc.waitForOutput(/listening on/);
+    const answer = get(`unix:${socket}`, '/slow?ms=500');
+    await proc.waitForOutput(/slow request started/);
+    proc.child.kill('SIGUSR1');
+    expect(await answer).toBe('slept 500\n');
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+    // Node's default SIGUSR1 action announces "Debugger listening on ws://127.0.0.1:9229/...".
+    expect(proc.stderr()).not.toContain('Debugger listening');
   });
 
   it('serves on a listening socket inherited as fd 0, as spawn-fcgi and lighttpd pass it', async () => {
@@ -222,6 +238,18 @@ describe('fcgi serve --workers', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect(await proc.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('stops every worker gracefully on SIGUSR1 to the primary and exits 0', async () => {
+    const socket = join(dir.path, 'pool.sock');
+    const proc = start(['serve', fixture('app.mjs'), '--socket', socket, '--workers', '2']);
+    await proc.waitForOutput(/with 2 workers/);
+    const answer = get(`unix:${socket}`, '/slow?ms=500');
+    await proc.waitForOutput(/slow request started/);
+    proc.child.kill('SIGUSR1');
+    expect(await answer).toBe('slept 500\n');
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+    expect(proc.stderr()).not.toContain('Debugger listening');
+  });
+
   it('shares a listening socket inherited as fd 0 between the workers', async () => {
     const listener = createServer();
     servers.push(listener);
@@ -256,6 +284,68 @@ describe('fcgi serve --workers', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     const proc = start(['serve', bad, '--port', '0', '--workers', '3']);
     expect((await proc.exited).code).toBe(ExitCode.Failure);
     expect(proc.stderr().match(/has no handler/g)).toHaveLength(1);
+  });
+});
+
+// With SCHED_NONE every worker accepts on the shared listener itself; with node:cluster's default
+// round-robin the primary accepts and hands connections over. A stopped (SIGSTOP) primary tells them
+// apart: the workers must keep answering on every kind of listener the pool can share.
+describe('fcgi serve --workers: the workers accept connections themselves', {
+  timeout: PROCESS_TEST_TIMEOUT_MS,
+}, () => {
+  /** Freezes the primary, asks the pool a few times (each request must be answered promptly), thaws it. */
+  async function answersWhilePrimaryIsStopped(proc: CliProcess, target: string): Promise<Set<string>> {
+    const pid = proc.child.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const pids = new Set<string>();
+      for (let i = 0; i < 4; i++) pids.add(await get(target, '/pid', { timeout: FROZEN_PRIMARY_TIMEOUT_MS }));
+      return pids;
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  }
+
+  it('on a unix socket', async () => {
+    const socket = join(dir.path, 'pool.sock');
+    const proc = start(['serve', fixture('app.mjs'), '--socket', socket, '--workers', '2']);
+    await proc.waitForOutput(/with 2 workers/);
+    const pids = await answersWhilePrimaryIsStopped(proc, `unix:${socket}`);
+    expect(pids.has(String(proc.child.pid))).toBe(false);
+  });
+
+  it('on a TCP port', async () => {
+    const proc = start(['serve', fixture('app.mjs'), '--port', '0', '--workers', '2']);
+    const [, target] = await proc.waitForOutput(/listening on (127\.0\.0\.1:\d+) with 2 workers/);
+    const pids = await answersWhilePrimaryIsStopped(proc, target!);
+    expect(pids.has(String(proc.child.pid))).toBe(false);
+  });
+
+  it('on a listening socket inherited as fd 0', async () => {
+    const listener = createServer();
+    servers.push(listener);
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    const { port } = listener.address() as AddressInfo;
+    const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+    const proc = start(['serve', fixture('app.mjs'), '--workers', '2'], { stdio: [fd, 'pipe', 'pipe'] });
+    await proc.waitForOutput(/with 2 workers/);
+    listener.close();
+    const pids = await answersWhilePrimaryIsStopped(proc, `127.0.0.1:${port}`);
+    expect(pids.has(String(proc.child.pid))).toBe(false);
+  });
+
+  it.skipIf(!hasCommand('systemd-socket-activate'))("on systemd's LISTEN_FDS socket", async () => {
+    const socket = join(dir.path, 'systemd.sock');
+    const proc = start(['serve', fixture('app.mjs'), '--workers', '2'], {
+      via: ['systemd-socket-activate', '-l', socket],
+    });
+    await proc.waitForOutput(/Listening on/);
+    // The first connection starts the pool.
+    const first = await get(`unix:${socket}`, '/pid');
+    await proc.waitForOutput(/with 2 workers/);
+    const pids = await answersWhilePrimaryIsStopped(proc, `unix:${socket}`);
+    expect([first, ...pids]).not.toContain(String(proc.child.pid));
   });
 });
 

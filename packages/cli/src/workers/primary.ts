@@ -25,6 +25,11 @@ export async function runWorkerPool(options: ServeCommandOptions, io: CliIO): Pr
   if (!existsSync(modulePath))
     throw new CliError(`cannot find module ${options.module} (looked for ${modulePath})`);
   const transport = await resolvePoolTransport(options, io);
+  // Every worker accepts on the shared listener itself. With the default round-robin the primary
+  // accepts and hands each connection over, and one handed to a worker that dies at that moment stays
+  // open with nobody reading it: the web server waits for its read timeout (a 504) instead of a 502.
+  // Must be set before the first setupPrimary(), which fixes the policy.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: workerEntry(), args: ['serve', modulePath], cwd: io.cwd });
 
   const size = options.workers ?? 1;
