@@ -12,7 +12,7 @@ import {
 import { MultiplexPool } from './multiplex-pool';
 import { buildParams } from './params-builder';
 import { encodeParamValues } from './params-encoder';
-import { type Lease, Pool } from './pool';
+import { type Lease, type ParkDecision, Pool } from './pool';
 import { bufferBody, type FetchInit, type PreparedRequest, prepareRequest } from './request-body';
 import { type FastCGITarget, parseTarget } from './target';
 
@@ -103,14 +103,31 @@ export interface FcgiClient {
 const DEFAULT_POOL_SIZE = 8;
 
 /**
- * php-fpm (and any worker-per-connection backend) gives a KEEP_CONN connection one worker until the
- * client closes it, and leaves further connections in its accept queue. Parking an idle connection
- * while one of ours sits unanswered in that queue could hold the worker it needs forever, so an idle
- * connection is closed instead whenever another connection has not yet received a single byte.
+ * How long a connection may carry a request without receiving a byte before the client suspects that
+ * the backend has not accepted it yet. Backends answer well within this; php-fpm's accept queue does not.
  */
-function parkUnlessBlocking(_connection: Connection, busy: Iterable<Connection>): boolean {
-  for (const other of busy) if (!other.proven) return false;
-  return true;
+const UNANSWERED_GRACE_MS = 1000;
+
+/**
+ * php-fpm (and any worker-per-connection backend) gives a KEEP_CONN connection one worker until the
+ * client closes it, and leaves further connections in its accept queue. An idle connection kept while
+ * one of ours waits in that queue could hold the worker it needs forever (poolSize > pm.max_children).
+ * A client cannot see whether a connection was accepted, only whether it was answered, and a backend
+ * that accepts everything (@fcgi/responder) is merely still working on a connection that has no answer
+ * yet: closing idle connections at once then opens a new connection for nearly every request. So an
+ * idle connection is closed only once some busy connection has gone UNANSWERED_GRACE_MS without a
+ * byte; until then it is kept, and the pool asks again when the oldest such connection reaches that age.
+ */
+function parkUnlessBlocking(_connection: Connection, busy: Iterable<Connection>): ParkDecision {
+  let askAgainIn: number | undefined;
+  const now = performance.now();
+  for (const other of busy) {
+    if (other.proven) continue;
+    const left = other.openedAt + UNANSWERED_GRACE_MS - now;
+    if (left <= 0) return false;
+    askAgainIn = Math.min(askAgainIn ?? left, left);
+  }
+  return askAgainIn === undefined ? true : Math.ceil(askAgainIn);
 }
 const DEFAULT_ABORT_GRACE_MS = 1000;
 const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
@@ -238,10 +255,15 @@ class Client implements FcgiClient {
   getValues(names?: string[]): Promise<Record<string, string>> {
     if (this.#closing)
       return Promise.reject(new FastCGIClientError('CLIENT_CLOSED', 'The FastCGI client is closed'));
-    return queryValues(this.#target, names, {
+    const query = queryValues(this.#target, names, {
       connectTimeout: this.#options.connectTimeout,
       timeout: this.#options.timeout,
     });
+    // The query has a connection of its own, which our idle pooled connections may keep in a
+    // worker-per-connection backend's accept queue (see parkUnlessBlocking): free them if it goes unanswered.
+    const timer = setTimeout(() => this.#pool.closeIdle(), UNANSWERED_GRACE_MS);
+    timer.unref();
+    return query.finally(() => clearTimeout(timer));
   }
 
   close(): Promise<void> {

@@ -94,6 +94,8 @@ export class Connection {
   readonly #freeIds: number[] = [];
   #nextFreshId = 1;
   #receivedAny = false;
+  /** When the socket connected, on the performance.now() clock. */
+  readonly openedAt = performance.now();
   /** False once a request left the connection in a state where another request must not follow. */
   #healthy = true;
   /** Called once when the socket closes, whoever closed it. */

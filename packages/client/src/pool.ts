@@ -13,6 +13,15 @@ export interface Lease<T> {
   readonly reused: boolean;
 }
 
+/**
+ * What becomes of a reusable connection nobody is waiting for: `true` keeps it idle, `false` closes it,
+ * and a number of milliseconds keeps it idle for now and asks again after that delay if it is still idle.
+ */
+export type ParkDecision = boolean | number;
+
+/** Decides a released connection's fate; `busy` are the connections still carrying requests. */
+export type ParkPolicy<T> = (connection: T, busy: Iterable<T>) => ParkDecision;
+
 interface Waiter<T> {
   resolve(lease: Lease<T>): void;
   reject(error: unknown): void;
@@ -27,10 +36,12 @@ interface Waiter<T> {
 export class Pool<T extends Poolable> {
   readonly #size: number;
   readonly #create: () => Promise<T>;
-  readonly #shouldPark: (connection: T, busy: Iterable<T>) => boolean;
+  readonly #shouldPark: ParkPolicy<T>;
   readonly #idleTimeout: number;
   readonly #maxQueued: number;
   readonly #idleTimers = new Map<T, NodeJS.Timeout>();
+  /** Idle connections whose ParkPolicy asked to be consulted again later. */
+  readonly #recheckTimers = new Map<T, NodeJS.Timeout>();
   readonly #all = new Set<T>();
   readonly #idle: T[] = [];
   readonly #waiters: Array<Waiter<T>> = [];
@@ -39,15 +50,15 @@ export class Pool<T extends Poolable> {
   #drained: (() => void) | undefined;
 
   /**
-   * `shouldPark` decides whether a reusable connection nobody is waiting for is kept idle (true) or
-   * closed; it sees the connections still busy. Default: always kept. A connection idle for
+   * `shouldPark` decides whether a reusable connection nobody is waiting for is kept idle or closed
+   * (see ParkDecision); it sees the connections still busy. Default: always kept. A connection idle for
    * `idleTimeout` ms (0: forever) is closed. Beyond `maxQueued` waiting requests, acquire() rejects
    * with QUEUE_FULL.
    */
   constructor(
     size: number,
     create: () => Promise<T>,
-    shouldPark: (connection: T, busy: Iterable<T>) => boolean = () => true,
+    shouldPark: ParkPolicy<T> = () => true,
     idleTimeout = 0,
     maxQueued = Number.POSITIVE_INFINITY,
   ) {
@@ -111,10 +122,11 @@ export class Pool<T extends Poolable> {
     if (waiter) {
       waiter.detach();
       waiter.resolve({ connection, reused: true });
-    } else if (this.#closed || !this.#shouldPark(connection, this.#busy())) {
+    } else if (this.#closed) {
       this.discard(connection);
     } else {
       this.#park(connection);
+      this.#consultPolicy(connection);
     }
   }
 
@@ -123,10 +135,15 @@ export class Pool<T extends Poolable> {
     if (!this.#all.delete(connection)) return;
     const index = this.#idle.indexOf(connection);
     if (index >= 0) this.#idle.splice(index, 1);
-    this.#clearIdleTimer(connection);
+    this.#clearTimers(connection);
     connection.destroy();
     this.#serveWaiter();
     this.#checkDrained();
+  }
+
+  /** Destroys every idle connection; busy ones are left alone. */
+  closeIdle(): void {
+    for (const connection of this.#idle.splice(0)) this.discard(connection);
   }
 
   /**
@@ -135,7 +152,7 @@ export class Pool<T extends Poolable> {
    */
   close(): Promise<void> {
     this.#closed = true;
-    for (const connection of this.#idle.splice(0)) this.discard(connection);
+    this.closeIdle();
     return new Promise<void>((resolve) => {
       this.#drained = resolve;
       this.#checkDrained();
@@ -151,11 +168,28 @@ export class Pool<T extends Poolable> {
     }
   }
 
-  #clearIdleTimer(connection: T): void {
-    const timer = this.#idleTimers.get(connection);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    this.#idleTimers.delete(connection);
+  /** Applies the ParkPolicy to a connection just parked (or still idle when it asked to be consulted). */
+  #consultPolicy(connection: T): void {
+    const decision = this.#shouldPark(connection, this.#busy());
+    if (decision === false) {
+      this.discard(connection);
+    } else if (typeof decision === 'number') {
+      const timer = setTimeout(() => {
+        this.#recheckTimers.delete(connection);
+        this.#consultPolicy(connection);
+      }, decision);
+      timer.unref();
+      this.#recheckTimers.set(connection, timer);
+    }
+  }
+
+  #clearTimers(connection: T): void {
+    for (const timers of [this.#idleTimers, this.#recheckTimers]) {
+      const timer = timers.get(connection);
+      if (timer === undefined) continue;
+      clearTimeout(timer);
+      timers.delete(connection);
+    }
   }
 
   *#busy(): Generator<T> {
@@ -166,7 +200,7 @@ export class Pool<T extends Poolable> {
     for (;;) {
       const connection = this.#idle.pop();
       if (connection === undefined) return undefined;
-      this.#clearIdleTimer(connection);
+      this.#clearTimers(connection);
       if (connection.reusable) return connection;
       this.discard(connection);
     }

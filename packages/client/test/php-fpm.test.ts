@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createClient, type FcgiClient } from '../src/index';
 import { type PhpFpm, phpFpmAvailable, startPhpFpm } from './helpers/php-fpm';
 
@@ -236,3 +236,27 @@ describe.skipIf(!phpFpmAvailable)(
     });
   },
 );
+
+describe.skipIf(!phpFpmAvailable)('idle connections and php-fpm workers (skipped: no php-fpm)', () => {
+  let fpm: PhpFpm | undefined;
+  let client: FcgiClient | undefined;
+
+  afterEach(async () => {
+    await client?.close();
+    await fpm?.stop();
+    client = undefined;
+    fpm = undefined;
+  });
+
+  test('getValues() is answered while idle pooled connections hold every php-fpm worker', async () => {
+    fpm = await startPhpFpm({ 'slow.php': scripts['slow.php'] });
+    // idleTimeout 0: the idle connections would otherwise give their workers back after 10 s anyway.
+    client = createClient(`unix:${fpm.socketPath}`, { documentRoot: fpm.root, idleTimeout: 0 });
+    // As many parallel requests as pm.max_children: afterwards both workers sit on an idle connection.
+    const bodies = await Promise.all(
+      ['/slow.php?a', '/slow.php?b'].map((path) => client?.fetch(path).then((r) => r.text())),
+    );
+    expect(bodies).toEqual(['started\nfinished\n', 'started\nfinished\n']);
+    expect(await client.getValues()).toEqual({ FCGI_MPXS_CONNS: '0' });
+  });
+});

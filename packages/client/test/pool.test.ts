@@ -115,6 +115,49 @@ describe('Pool', () => {
     expect(pool.size).toBe(0);
   });
 
+  test('shouldPark returning a delay keeps the connection idle, then asks again once the delay has passed', async () => {
+    const { create } = opener();
+    const decisions = [5, false];
+    const asked: boolean[] = [];
+    const pool = new Pool(2, create, (connection) => {
+      asked.push(connection.destroyed);
+      return decisions.shift() ?? true;
+    });
+    const lease = await pool.acquire();
+    pool.release(lease.connection);
+    expect(pool.idleCount).toBe(1);
+    expect(lease.connection.destroyed).toBe(false);
+    await lease.connection.gone;
+    expect(asked).toEqual([false, false]);
+    expect(pool.size).toBe(0);
+  });
+
+  test('shouldPark sees the busy connections, not the one being parked', async () => {
+    const { create } = opener();
+    const seen: TestConnection[][] = [];
+    const pool = new Pool(3, create, (_connection, busy) => {
+      seen.push([...busy]);
+      return true;
+    });
+    const parked = (await pool.acquire()).connection;
+    const busy = (await pool.acquire()).connection;
+    pool.release(parked);
+    expect(seen).toEqual([[busy]]);
+  });
+
+  test('closeIdle() destroys the idle connections and leaves the busy ones', async () => {
+    const { create } = opener();
+    const pool = new Pool(2, create);
+    const idle = (await pool.acquire()).connection;
+    const busy = (await pool.acquire()).connection;
+    pool.release(idle);
+    pool.closeIdle();
+    expect(idle.destroyed).toBe(true);
+    expect(busy.destroyed).toBe(false);
+    expect(pool.size).toBe(1);
+    expect((await pool.acquire()).connection).not.toBe(idle);
+  });
+
   test('an idle connection is destroyed after idleTimeout, unless taken before', async () => {
     const { create } = opener();
     const pool = new Pool(2, create, undefined, 30);

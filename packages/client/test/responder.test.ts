@@ -153,6 +153,32 @@ describe('against @fcgi/responder', () => {
     expect(accepted).toBe(2);
   });
 
+  test.each([
+    { multiplex: false as const, probe: 0 },
+    { multiplex: 'auto' as const, probe: 1 },
+  ])(
+    'rounds of parallel requests within poolSize reuse the pooled connections (multiplex: $multiplex)',
+    async ({ multiplex, probe }) => {
+      dir = await mkdtemp(join(tmpdir(), 'fcgi-client-responder-'));
+      const socketPath = join(dir, 'app.sock');
+      const listener = createServer();
+      let accepted = 0;
+      listener.on('connection', () => accepted++);
+      await new Promise<void>((resolve) => listener.listen(socketPath, resolve));
+      served = await serve(() => new Response('ok'), { server: listener });
+      const poolSize = 8;
+      client = createClient(socketPath, { poolSize, multiplex });
+      for (let round = 0; round < 5; round++) {
+        const bodies = await Promise.all(
+          Array.from({ length: poolSize }, () => client?.fetch('/').then((response) => response.text())),
+        );
+        expect(bodies).toEqual(Array.from({ length: poolSize }, () => 'ok'));
+      }
+      // 'auto' asks the backend once, on a connection of its own, whether it multiplexes (it does not).
+      expect(accepted).toBeLessThanOrEqual(poolSize + probe);
+    },
+  );
+
   test('getValues() answers from the responder', async () => {
     const socketPath = await serveOnSocket(() => new Response('ok'));
     client = createClient(socketPath);
