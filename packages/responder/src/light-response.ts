@@ -37,10 +37,11 @@ export class LightResponse {
     this.init = init;
     if (body === undefined || body === null) this.lightBody = null;
     else if (typeof body === 'string') this.lightBody = body;
-    else if (body instanceof ArrayBuffer) this.lightBody = new Uint8Array(body.slice(0));
+    // Bytes are kept by reference, not copied as the Fetch standard would (a 1 MiB body would cost a
+    // 1 MiB copy): the caller must not change them after creating the response. Documented.
+    else if (body instanceof ArrayBuffer) this.lightBody = new Uint8Array(body);
     else if (ArrayBuffer.isView(body)) {
-      // A copy, as the Fetch standard makes: later changes to the caller's buffer must not leak.
-      this.lightBody = new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+      this.lightBody = new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength);
     } else {
       this.lightBody = null;
       this.realResponse = new NativeResponse(body, init);
