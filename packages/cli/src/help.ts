@@ -66,7 +66,7 @@ Options:
   --timeout MS         give up after MS milliseconds (default 10000)
   -h, --help           show this help
 `,
-  gateway: `Usage: fcgi gateway --listen PORT --to TARGET [--host 127.0.0.1] [--root DIR]
+  gateway: `Usage: fcgi gateway --listen PORT --to TARGET [--host 127.0.0.1] [--root DIR] [--buffer-body]
 
 A small HTTP server that forwards every request to a FastCGI backend, streaming bodies both ways, so you
 can try a FastCGI app in a browser without installing a web server. With --root, GET and HEAD requests
@@ -80,6 +80,10 @@ Options:
   --root DIR                serve static files from DIR; also sent as DOCUMENT_ROOT
   --script-filename FILE    SCRIPT_FILENAME for every request (a front controller such as index.php)
   --timeout MS              answer 504 when the backend has not answered after MS (default 60000)
+  --buffer-body             read chunked uploads (no Content-Length) into memory and send them with
+                            CONTENT_LENGTH, as nginx does; PHP reads no body without it
+  --max-body SIZE           answer 413 for a request body larger than SIZE (bytes, or 512k, 8m, 1g);
+                            default: no limit, or 8m with --buffer-body
   -q, --quiet               do not log each request on stdout
   -h, --help                show this help
 `,

@@ -51,3 +51,14 @@ export function parseTimeout(text: string): number {
     throw new UsageError(`--timeout must be a positive number of ms, got "${text}"`);
   return ms;
 }
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** Parses a size option as nginx writes them: bytes, or a whole number with k, m or g (1024-based). */
+export function parseSize(text: string, option: string): number {
+  const match = /^(\d+)([kmg]?)$/i.exec(text.trim());
+  const bytes = match ? Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]! : Number.NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw new UsageError(`${option} must be a positive size such as 1048576, 512k or 8m, got "${text}"`);
+  return bytes;
+}

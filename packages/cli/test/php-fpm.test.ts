@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/index';
+import { ExitCode, startGateway } from '../src/index';
 import { cli, tempDir } from './helpers';
 
 /** Debian's php-fpm binary (php-fpm8.2 on bookworm), if installed. */
@@ -37,6 +37,7 @@ describe.skipIf(!phpFpm)('fcgi request against php-fpm', () => {
         'catch_workers_output = yes',
       ].join('\n'),
     );
+    await writeFile(join(dir.path, 'input.php'), '<?php echo strlen(file_get_contents("php://input"));');
     await writeFile(
       join(dir.path, 'form.php'),
       '<?php error_log("form posted"); echo "name=", $_POST["name"];',
@@ -73,6 +74,40 @@ describe.skipIf(!phpFpm)('fcgi request against php-fpm', () => {
     const result = await cli(['request', socket, '/missing.php', '--document-root', dir.path]);
     expect(result.code).toBe(ExitCode.Failure);
     expect(result.stderr).toBe(`Primary script unknown\nfcgi request: 404 Not Found from unix:${socket}\n`);
+  });
+
+  describe('behind fcgi gateway, a chunked upload (no Content-Length)', () => {
+    async function uploadThroughGateway(options: { bufferBody?: boolean }): Promise<string> {
+      const gateway = await startGateway({ target: `unix:${socket}`, port: 0, root: dir.path, ...options });
+      try {
+        const chunks = ['a'.repeat(70_000), 'b'.repeat(30_000)];
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            const next = chunks.shift();
+            if (next === undefined) controller.close();
+            else controller.enqueue(new TextEncoder().encode(next));
+          },
+        });
+        const response = await fetch(`${gateway.url}input.php`, {
+          method: 'POST',
+          body,
+          duplex: 'half',
+        } as RequestInit);
+        return await response.text();
+      } finally {
+        await gateway.close(1000);
+      }
+    }
+
+    it('does not reach PHP when streamed without CONTENT_LENGTH (why --buffer-body exists)', async () => {
+      // php-fpm reads no STDIN without CONTENT_LENGTH: an empty body, or a 502 when it closes the
+      // connection while the upload is still being written.
+      expect(await uploadThroughGateway({})).not.toBe('100000');
+    });
+
+    it('reaches PHP whole with --buffer-body', async () => {
+      expect(await uploadThroughGateway({ bufferBody: true })).toBe('100000');
+    });
   });
 
   it('prints what php-fpm announces with values', async () => {

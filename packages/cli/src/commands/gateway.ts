@@ -4,9 +4,12 @@ import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { startGateway } from '../gateway/server';
 import { type CliIO, whenAborted } from '../io';
-import { normalizeTarget, parsePort, parseTimeout } from '../target';
+import { normalizeTarget, parsePort, parseSize, parseTimeout } from '../target';
 
-/** `fcgi gateway --listen PORT --to TARGET [--host H] [--root DIR]`: runs until io.signal aborts. */
+/**
+ * `fcgi gateway --listen PORT --to TARGET [--host H] [--root DIR] [--buffer-body] [--max-body SIZE]`:
+ * runs until io.signal aborts.
+ */
 export async function gatewayCommand(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -19,6 +22,8 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
       'script-filename': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       timeout: { type: 'string' },
+      'buffer-body': { type: 'boolean' },
+      'max-body': { type: 'string' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -33,6 +38,10 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
     ...(values.root !== undefined ? { root: resolve(io.cwd, values.root) } : {}),
     ...(values['script-filename'] !== undefined ? { scriptFilename: values['script-filename'] } : {}),
     ...(values.timeout !== undefined ? { timeout: parseTimeout(values.timeout) } : {}),
+    ...(values['buffer-body'] ? { bufferBody: true } : {}),
+    ...(values['max-body'] !== undefined
+      ? { maxBodyBytes: parseSize(values['max-body'], '--max-body') }
+      : {}),
     onError: (message) => io.stderr.write(`fcgi gateway: ${message}\n`),
     ...(values.quiet ? {} : { onRequest: (line: string) => io.stdout.write(`${line}\n`) }),
   });

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FcgiClient } from '@fcgi/client';
-import { errorCode, isConnectionError, messageOf } from '../errors';
+import { errorCode, errorCodes, isConnectionError, messageOf } from '../errors';
 import { writeBody } from '../output';
+import { drainableRequestBody } from './request-body';
 
 /** Connection-scoped headers (RFC 9110 §7.6.1) that a proxy must not pass on. */
 const HOP_BY_HOP = new Set([
@@ -18,6 +19,13 @@ const HOP_BY_HOP = new Set([
 export interface ForwardOptions {
   /** Reports backend failures (the gateway's log). */
   onError?: (message: string) => void;
+  /** A request body declared larger than this many bytes gets 413 without reaching the backend. */
+  maxBodyBytes?: number;
+  /**
+   * The client buffers bodies of unknown length (its bufferRequestBody option): send them as a stream
+   * whose cancel keeps the connection, so that one over the limit can still be answered with 413.
+   */
+  bufferBody?: boolean;
 }
 
 /**
@@ -61,12 +69,21 @@ export async function forwardRequest(
   });
   const method = request.method ?? 'GET';
   const hasBody = method !== 'GET' && method !== 'HEAD' && hasRequestBody(request);
+  const declaredLength = Number(request.headers['content-length'] ?? 0);
+  if (hasBody && options.maxBodyBytes !== undefined && declaredLength > options.maxBodyBytes) {
+    return sendError(response, 413, `the request body is larger than ${options.maxBodyBytes} bytes`);
+  }
+  const body = !hasBody
+    ? undefined
+    : options.bufferBody
+      ? drainableRequestBody(request)
+      : (Readable.toWeb(request) as ReadableStream<Uint8Array>);
   let backendResponse: Response;
   try {
     backendResponse = await client.fetch(url, {
       method,
       headers,
-      ...(hasBody ? { body: Readable.toWeb(request) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+      ...(body ? { body, duplex: 'half' } : {}),
       params: {
         REMOTE_ADDR: remoteAddress,
         REMOTE_PORT: String(socket.remotePort ?? ''),
@@ -79,6 +96,9 @@ export async function forwardRequest(
     } as RequestInit & { params: Record<string, string> });
   } catch (error) {
     if (aborter.signal.aborted) return;
+    if (errorCodes(error).includes('REQUEST_BODY_TOO_LARGE')) {
+      return sendError(response, 413, `the request body is larger than ${options.maxBodyBytes} bytes`);
+    }
     const timedOut =
       errorCode(error) === 'ETIMEDOUT' || (error instanceof Error && error.name === 'TimeoutError');
     const reason = timedOut
@@ -123,12 +143,19 @@ function hasRequestBody(request: IncomingMessage): boolean {
   return request.headers['transfer-encoding'] !== undefined;
 }
 
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  413: 'Content Too Large',
+  502: 'Bad Gateway',
+  504: 'Gateway Timeout',
+};
+
 function sendError(response: ServerResponse, status: number, reason: string): void {
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  const body = `${status === 400 ? 'Bad Request' : status === 504 ? 'Gateway Timeout' : 'Bad Gateway'}: ${reason}\n`;
+  const body = `${STATUS_TEXT[status] ?? 'Bad Gateway'}: ${reason}\n`;
   response.writeHead(status, {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': String(Buffer.byteLength(body)),

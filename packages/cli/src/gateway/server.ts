@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createClient } from '@fcgi/client';
 import { CliError, errorCode, messageOf } from '../errors';
-import { forwardRequest } from './forward';
+import { type ForwardOptions, forwardRequest } from './forward';
 import { createStaticFiles } from './static-files';
 
 export interface GatewayOptions {
@@ -17,6 +17,17 @@ export interface GatewayOptions {
   /** Serve GET/HEAD for files under this directory before asking the backend; also DOCUMENT_ROOT. */
   root?: string;
   scriptFilename?: string;
+  /**
+   * Read request bodies without a Content-Length (chunked uploads) into memory first, up to
+   * maxBodyBytes, and send them with CONTENT_LENGTH, as nginx does by default: PHP reads no body
+   * without it. Default false: such bodies stream to the backend without CONTENT_LENGTH.
+   */
+  bufferBody?: boolean;
+  /**
+   * Largest request body accepted, in bytes; a larger declared Content-Length, or a buffered body that
+   * grows past it, gets 413. Default: no limit, or 8 MiB with bufferBody (the buffer must be bounded).
+   */
+  maxBodyBytes?: number;
   /** Milliseconds until the backend's response head must have arrived, else 504. Default 60000. */
   timeout?: number;
   onError?: (message: string) => void;
@@ -35,11 +46,16 @@ export interface Gateway {
 // nginx's fastcgi_read_timeout and fastcgi_connect_timeout defaults.
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
+/** The bound on a buffered request body when none is given. */
+export const DEFAULT_MAX_BUFFERED_BODY_BYTES = 8 * 1024 * 1024;
 
 /** Starts the development HTTP gateway in front of a FastCGI backend. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
+  const maxBodyBytes =
+    options.maxBodyBytes ?? (options.bufferBody ? DEFAULT_MAX_BUFFERED_BODY_BYTES : undefined);
   const client = createClient(options.target, {
+    ...(options.bufferBody ? { bufferRequestBody: maxBodyBytes } : {}),
     timeout: options.timeout ?? DEFAULT_TIMEOUT_MS,
     connectTimeout: Math.min(options.timeout ?? DEFAULT_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS),
     ...(options.root !== undefined ? { documentRoot: options.root } : {}),
@@ -50,7 +66,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.root !== undefined
       ? createStaticFiles(options.root, { onAnswer: (response) => fromDisk.add(response) })
       : undefined;
-  const forwardOptions = options.onError ? { onError: options.onError } : {};
+  const forwardOptions: ForwardOptions = {
+    ...(options.onError ? { onError: options.onError } : {}),
+    ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
+    ...(options.bufferBody ? { bufferBody: true } : {}),
+  };
   const server = createServer((request, response) => {
     if (options.onRequest)
       logWhenDone(request, response, () => (fromDisk.has(response) ? ' (static)' : ''), options.onRequest);
