@@ -82,8 +82,8 @@ Options:
   --timeout MS              answer 504 when the backend has not answered after MS (default 60000)
   --buffer-body             read chunked uploads (no Content-Length) into memory and send them with
                             CONTENT_LENGTH, as nginx does; PHP reads no body without it
-  --max-body SIZE           answer 413 for a request body larger than SIZE (bytes, or 512k, 8m, 1g);
-                            default: no limit, or 8m with --buffer-body
+  --max-body SIZE           answer 413 for a Content-Length (or, with --buffer-body, a chunked body)
+                            larger than SIZE (bytes, or 512k, 8m, 1g); default: none, 8m with --buffer-body
   -q, --quiet               do not log each request on stdout
   -h, --help                show this help
 `,
