@@ -172,7 +172,11 @@ if (process.argv[1]?.endsWith('profile.js')) {
           `--cpu-prof-dir=${profDir}`,
           join(benchDir, 'dist', 'backends', 'ours.js'),
         ],
-        { env: { BENCH_SOCKET: socket }, logFile: join(run.dir, `profile-${c.id}.log`) },
+        // BENCH_APP=light profiles the handler answering with the responder's light Response.
+        {
+          env: { BENCH_SOCKET: socket, BENCH_APP: process.env.BENCH_APP ?? 'plain' },
+          logFile: join(run.dir, `profile-${c.id}.log`),
+        },
       );
       await waitListening(backend, { path: socket });
       for (const dir of ['client', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
@@ -215,10 +219,12 @@ if (process.argv[1]?.endsWith('profile.js')) {
       sections.push(section);
       process.stderr.write(`${section}\n`);
     }
+    const app = process.env.BENCH_APP === 'light' ? 'the light Response' : 'the global Response';
     const markdown = `# CPU profile of @fcgi/responder under load
 
-\`pnpm bench:profile\`: our responder (keep_conn) behind nginx under wrk, ${settings.connections} connections,
-pinned like the benchmark; only the samples of the timed ${settings.seconds * 2} s of load are counted.
+\`pnpm bench:profile\`: our responder (keep_conn, handler answering with ${app}) behind nginx under wrk,
+${settings.connections} connections, pinned like the benchmark; only the samples of the timed
+${settings.seconds * 2} s of load are counted.
 
 ${sections.join('\n')}`;
     writeFileSync(join(benchDir, 'results', 'profile-summary.md'), markdown);
