@@ -130,8 +130,8 @@ class ActiveRequest implements ResponseSink, RequestSource {
 
 /**
  * The FastCGI state machine over one byte stream: records → requests → handler → records.
- * Requests are kept by id so that multiplexing can be added; for now a second concurrent id is
- * refused with CANT_MPX_CONN.
+ * Requests are kept by id: with `multiplex` (the default) many run at once, their STDOUT records
+ * interleaved; without it a second concurrent id is refused with CANT_MPX_CONN.
  */
 export class Connection {
   /** Resolves once the underlying socket has closed and every request on it is over. */
@@ -257,12 +257,12 @@ export class Connection {
     } catch {
       names = [];
     }
-    // Only what is known (PITFALLS 8): no multiplexing, so one request per connection at a time, which
-    // HAProxy needs as FCGI_MAX_REQS=1 (it multiplexes despite FCGI_MPXS_CONNS=0 otherwise, and turns
-    // the CANT_MPX_CONN answers into 502s); a connection limit only when maxConnections sets one.
+    // Only what is known (PITFALLS 8): the per-connection request cap (1 without multiplexing), and a
+    // connection limit only when maxConnections sets one.
+    const multiplex = this.options.multiplex;
     const known: Record<string, string | undefined> = {
-      [FCGI_MPXS_CONNS]: '0',
-      [FCGI_MAX_REQS]: '1',
+      [FCGI_MPXS_CONNS]: multiplex ? '1' : '0',
+      [FCGI_MAX_REQS]: multiplex ? String(this.options.maxConcurrentRequests) : '1',
       [FCGI_MAX_CONNS]: this.options.maxConnections?.toString(),
     };
     const values: Array<[string, string]> = [];
@@ -276,14 +276,18 @@ export class Connection {
   private onBegin(requestId: number, content: Uint8Array): void {
     if (this.requests.has(requestId) || this.ending) return;
     const begin = decodeBeginRequestBody(content);
-    if (this.requests.size > 0) {
+    if (this.requests.size > 0 && !this.options.multiplex) {
       this.writeParts([encodeEndRequest(requestId, 0, ProtocolStatus.CantMpxConn)]);
+      return;
+    }
+    if (this.requests.size >= this.options.maxConcurrentRequests || this.closeAfterCurrent) {
+      this.writeParts([encodeEndRequest(requestId, 0, ProtocolStatus.Overloaded)]);
       return;
     }
     const role = ROLE_NAMES[begin.role];
     if (!role) {
       this.writeParts([encodeEndRequest(requestId, 0, ProtocolStatus.UnknownRole)]);
-      if (!begin.keepConn) this.endSocket();
+      if (!begin.keepConn && this.requests.size === 0) this.endSocket();
       return;
     }
     if (this.drainingId !== undefined) this.stopDraining();
@@ -333,7 +337,24 @@ export class Connection {
       this.rejectTooLarge(request, body.received + content.length);
       return;
     }
-    if (body.push(content)) this.pauseReading();
+    if (body.push(content)) this.onBacklog(request);
+  }
+
+  /**
+   * A handler is maxBufferedBytes behind on its body. Alone on the connection, the socket pauses until
+   * it catches up. Sharing it with other requests, pausing would stall them all (FastCGI has no
+   * per-request flow control), so this request alone is ended: 503 if nothing was sent yet.
+   */
+  private onBacklog(request: ActiveRequest): void {
+    if (this.requests.size <= 1) {
+      this.pauseReading();
+      return;
+    }
+    const error = new ProtocolError(
+      'RECORD_BUFFER_LIMIT',
+      `Request ${request.requestId} left more than maxBufferedBytes (${this.options.maxBufferedBytes}) of its body unread while other requests share the connection`,
+    );
+    this.reject(request, 503, error);
   }
 
   private onAbortRequest(request: ActiveRequest): void {
@@ -350,7 +371,8 @@ export class Connection {
     this.drainedBytes += length;
     if (this.drainedBytes > DRAIN_LIMIT_BYTES) {
       this.stopDraining();
-      this.endSocket();
+      // Discarding costs no memory; closing is only worth it when no other request shares the socket.
+      if (this.requests.size === 0) this.endSocket();
     }
   }
 
@@ -548,7 +570,9 @@ export class Connection {
   /** The responder answers by itself (431, 400, 413), aborts the handler if any, and closes afterwards. */
   private reject(request: ActiveRequest, status: number, error: Error): void {
     this.report(error, request.context());
-    this.closeAfterCurrent = true;
+    // The rest of this request's records are still on the wire. Without multiplexing they would be
+    // read as the next request's, so the connection closes; multiplexed, they are an inactive id's.
+    if (!this.options.multiplex) this.closeAfterCurrent = true;
     request.abort(error);
     if (request.ended) return;
     const id = request.requestId;
@@ -598,11 +622,14 @@ export class Connection {
     if (body && !body.complete)
       body.fail(new DOMException('The request has already been answered', 'AbortError'));
     if (request.phase === 'running' && !request.stdinDone) this.startDraining(request.requestId);
-    if (!request.keepConn || this.closeAfterCurrent || this.shuttingDown) {
+    if (!request.keepConn) this.closeAfterCurrent = true;
+    this.resumeReading();
+    // With other requests still on the connection, it stays open until the last one ends.
+    if (this.requests.size > 0) return;
+    if (this.closeAfterCurrent || this.shuttingDown) {
       this.endSocket();
       return;
     }
-    this.resumeReading();
     this.armIdle();
   }
 

@@ -11,6 +11,8 @@ export const DEFAULTS = {
   maxBufferedBytes: 8 * 1024 * 1024,
   closeTimeout: 5000,
   verboseErrors: false,
+  multiplex: true,
+  maxConcurrentRequests: 100,
 } as const;
 
 /** The options one connection needs, with defaults applied. */
@@ -25,6 +27,8 @@ export interface ConnectionOptions {
   handlerTimeout: number | undefined;
   verboseErrors: boolean;
   onError: ErrorHook | undefined;
+  multiplex: boolean;
+  maxConcurrentRequests: number;
 }
 
 export function connectionOptions(options: ServeOptions = {}): ConnectionOptions {
@@ -39,6 +43,9 @@ export function connectionOptions(options: ServeOptions = {}): ConnectionOptions
     handlerTimeout: positive('handlerTimeout', options.handlerTimeout),
     verboseErrors: options.verboseErrors ?? DEFAULTS.verboseErrors,
     onError: options.onError,
+    multiplex: options.multiplex ?? DEFAULTS.multiplex,
+    maxConcurrentRequests:
+      positive('maxConcurrentRequests', options.maxConcurrentRequests) ?? DEFAULTS.maxConcurrentRequests,
   };
 }
 

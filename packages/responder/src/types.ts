@@ -74,6 +74,10 @@ export interface ServeOptions {
   verboseErrors?: boolean;
   /** Called for every error; may return the response to send instead of the default 500. */
   onError?: ErrorHook;
+  /** Serve concurrent request ids on one connection (FCGI_MPXS_CONNS=1). Default true. */
+  multiplex?: boolean;
+  /** With multiplex, concurrent requests per connection (FCGI_MAX_REQS); beyond: OVERLOADED. Default 100. */
+  maxConcurrentRequests?: number;
 }
 
 export interface ServeResult {

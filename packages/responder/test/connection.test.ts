@@ -26,7 +26,7 @@ function getValuesResult(result: { content: Uint8Array }): Record<string, string
 }
 
 describe('management records', () => {
-  test('GET_VALUES answers FCGI_MPXS_CONNS=0, FCGI_MAX_REQS=1 and invents no connection limit', async () => {
+  test('GET_VALUES answers FCGI_MPXS_CONNS=1 and the per-connection cap, and invents no connection limit', async () => {
     const { path } = await servers.start(hello);
     const client = await servers.connect(path);
     client.write(encodeGetValues(['FCGI_MAX_CONNS', 'FCGI_MAX_REQS', 'FCGI_MPXS_CONNS', 'X_UNKNOWN']));
@@ -34,18 +34,26 @@ describe('management records', () => {
     const [record] = client.records;
     expect(record?.type).toBe(RecordType.GetValuesResult);
     expect(record?.requestId).toBe(0);
-    expect(getValuesResult(record!)).toEqual({ FCGI_MPXS_CONNS: '0', FCGI_MAX_REQS: '1' });
+    expect(getValuesResult(record!)).toEqual({ FCGI_MPXS_CONNS: '1', FCGI_MAX_REQS: '100' });
+  });
+
+  test('without multiplexing GET_VALUES answers FCGI_MPXS_CONNS=0 and FCGI_MAX_REQS=1', async () => {
+    const { path } = await servers.start(hello, { multiplex: false });
+    const client = await servers.connect(path);
+    client.write(encodeGetValues(['FCGI_MAX_REQS', 'FCGI_MPXS_CONNS']));
+    await client.waitFor((records) => records.length > 0);
+    expect(getValuesResult(client.records[0]!)).toEqual({ FCGI_MPXS_CONNS: '0', FCGI_MAX_REQS: '1' });
   });
 
   test('GET_VALUES reports FCGI_MAX_CONNS when maxConnections is set', async () => {
-    const { path } = await servers.start(hello, { maxConnections: 7 });
+    const { path } = await servers.start(hello, { maxConnections: 7, maxConcurrentRequests: 5 });
     const client = await servers.connect(path);
     client.write(encodeGetValues(['FCGI_MAX_CONNS', 'FCGI_MAX_REQS', 'FCGI_MPXS_CONNS']));
     await client.waitFor((records) => records.length > 0);
     expect(getValuesResult(client.records[0]!)).toEqual({
       FCGI_MAX_CONNS: '7',
-      FCGI_MAX_REQS: '1',
-      FCGI_MPXS_CONNS: '0',
+      FCGI_MAX_REQS: '5',
+      FCGI_MPXS_CONNS: '1',
     });
   });
 
@@ -87,12 +95,15 @@ describe('management records', () => {
 });
 
 describe('request ids and roles', () => {
-  test('a second concurrent request id is refused with CANT_MPX_CONN while the first is served', async () => {
+  test('without multiplexing, a second concurrent id is refused with CANT_MPX_CONN while the first is served', async () => {
     const release = deferred();
-    const { path } = await servers.start(async () => {
-      await release.promise;
-      return new Response('first');
-    });
+    const { path } = await servers.start(
+      async () => {
+        await release.promise;
+        return new Response('first');
+      },
+      { multiplex: false },
+    );
     const client = await servers.connect(path);
     client.begin({ id: 1, keepConn: true, params: params('GET', '/') });
     client.begin({ id: 2, keepConn: true, params: params('GET', '/') });
@@ -251,8 +262,8 @@ describe('record framing', () => {
     },
   );
 
-  test('malformed params (a pair cut short) get a 400 and close the connection', async () => {
-    const { path } = await servers.start(hello);
+  test('malformed params (a pair cut short) get a 400 and, without multiplexing, close the connection', async () => {
+    const { path } = await servers.start(hello, { multiplex: false });
     const client = await servers.connect(path);
     client.write([
       encodeBeginRequest(1, Role.Responder, 1),
