@@ -42,7 +42,7 @@ export class RawClient {
   readonly records: FcgiRecord[] = [];
   readonly closed: Promise<void>;
   private readonly decoder = new RecordDecoder();
-  private wake: (() => void) | undefined;
+  private waiters: Array<() => void> = [];
   private isClosed = false;
 
   private constructor(readonly socket: Socket) {
@@ -100,7 +100,7 @@ export class RawClient {
       if (this.isClosed)
         throw new Error(`connection closed; records so far: ${describeRecords(this.records)}`);
       await new Promise<void>((resolve) => {
-        this.wake = resolve;
+        this.waiters.push(resolve);
       });
     }
   }
@@ -125,9 +125,10 @@ export class RawClient {
   }
 
   private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    // Several responses may be awaited at once (multiplexing): wake every waiter to re-check.
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 }
 
