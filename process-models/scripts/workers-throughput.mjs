@@ -6,7 +6,7 @@
 //   node scripts/workers-throughput.mjs [--duration 5] [--connections 50] [1 2 4]
 //
 // Needs nginx and wrk on PATH and a built CLI (packages/cli/dist/cli.js: `pnpm build`), or the
-// bundle the test suite makes in .cache/.
+// built CLI (pnpm build).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,7 +21,7 @@ const { values, positionals } = parseArgs({
 });
 const workerCounts = positionals.length > 0 ? positionals.map(Number) : [1, 2, 4];
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
-const cli = [here('../../packages/cli/dist/cli.js'), here('../.cache/fcgi-cli.mjs')].find(existsSync);
+const cli = [here('../../packages/cli/dist/cli.js')].find(existsSync);
 if (!cli) throw new Error('no fcgi CLI: run `pnpm build` first');
 const app = here('../fixtures/app.mjs');
 

@@ -1,28 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
-import { builtCliPath, repoRoot } from './helpers/paths';
+import { existsSync } from 'node:fs';
+import { cliPath } from './helpers/paths';
 
 /**
- * Bundles the `fcgi` command from packages/cli's current source into one file before the suite runs.
- * The tests start it as real processes (web servers exec it), so it must be plain JavaScript; a
- * private bundle also keeps the suite independent of packages/cli/dist, which is rebuilt (and briefly
- * missing) whenever someone runs `pnpm build`.
+ * The tests start the `fcgi` command as real processes (web servers exec it), so it must be the built
+ * JavaScript. `pnpm test` builds it first; a bare `vitest run` right after a clone would not.
  */
 export default function setup(): void {
-  mkdirSync(new URL('../.cache/', import.meta.url), { recursive: true });
-  execFileSync(
-    `${repoRoot}node_modules/.bin/esbuild`,
-    [
-      `${repoRoot}packages/cli/src/cli.ts`,
-      '--bundle',
-      '--platform=node',
-      '--format=esm',
-      '--target=node20',
-      '--conditions=@fcgi/source',
-      '--log-level=warning',
-      `--outfile=${builtCliPath}`,
-    ],
-    { stdio: 'inherit' },
-  );
-  chmodSync(builtCliPath, 0o755);
+  if (!existsSync(cliPath)) {
+    throw new Error(`${cliPath} is missing: run \`pnpm build\` (or \`pnpm --filter @fcgi/cli build\`) first`);
+  }
 }

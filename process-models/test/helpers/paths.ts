@@ -4,11 +4,10 @@ const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.u
 
 export const repoRoot = here('../../../');
 /**
- * The `fcgi` command the tests start (web servers exec it as `node <cliPath> serve <app>`): a bundle
- * of packages/cli's source made by test/global-setup.ts. Same code as packages/cli/dist/cli.js.
+ * The `fcgi` command the tests start (web servers exec it as `node <cliPath> serve <app>`): the built
+ * CLI, which turbo builds before this suite runs (test/global-setup.ts checks it is there).
  */
-export const builtCliPath = here('../../.cache/fcgi-cli.mjs');
-export const cliPath = builtCliPath;
+export const cliPath = here('../../../packages/cli/dist/cli.js');
 /** The app every test serves (plain JavaScript, no build). */
 export const appPath = here('../../fixtures/app.mjs');
 /** The configs shipped in examples/webservers/scale-out/ that the tests render. */
