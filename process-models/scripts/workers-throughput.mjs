@@ -5,8 +5,7 @@
 //
 //   node scripts/workers-throughput.mjs [--duration 5] [--connections 50] [1 2 4]
 //
-// Needs nginx and wrk on PATH and a built CLI (packages/cli/dist/cli.js: `pnpm build`), or the
-// built CLI (pnpm build).
+// Needs nginx and wrk on PATH and a built CLI (packages/cli/dist/cli.js: `pnpm build`).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
