@@ -1,12 +1,15 @@
+import { fileURLToPath } from 'node:url';
 import { createClient, type FcgiClient } from '@fcgi/client';
+import { type RunningExample, startExample } from '@fcgi/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningExample, startExample } from './start-example';
+
+const exampleDir = fileURLToPath(new URL('..', import.meta.url));
 
 let example: RunningExample;
 let client: FcgiClient;
 
 beforeAll(async () => {
-  example = await startExample();
+  example = await startExample(exampleDir);
   client = createClient(example.socketPath);
 });
 
@@ -75,7 +78,7 @@ describe('the Hono example, started as `pnpm start` does', () => {
   });
 
   it('stops with exit code 0 on SIGTERM', async () => {
-    const other = await startExample();
+    const other = await startExample(exampleDir);
 
     expect(await other.stop()).toBe(0);
   });

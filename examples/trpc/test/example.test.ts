@@ -1,15 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { createClient, type FcgiClient } from '@fcgi/client';
+import { type RunningExample, startExample } from '@fcgi/test-utils';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFastCGITRPCClient } from '../src/trpc-client';
-import { type RunningExample, startExample } from './start-example';
+
+const exampleDir = fileURLToPath(new URL('..', import.meta.url));
 
 let example: RunningExample;
 let fcgi: FcgiClient;
 let trpc: ReturnType<typeof createFastCGITRPCClient>;
 
 beforeAll(async () => {
-  example = await startExample();
+  example = await startExample(exampleDir);
   fcgi = createClient(example.socketPath);
   trpc = createFastCGITRPCClient(fcgi);
 });
@@ -68,7 +71,7 @@ describe('the tRPC example, started as `pnpm start` does', () => {
   });
 
   it('stops with exit code 0 on SIGTERM', async () => {
-    const other = await startExample();
+    const other = await startExample(exampleDir);
 
     expect(await other.stop()).toBe(0);
   });

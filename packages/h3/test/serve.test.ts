@@ -1,10 +1,10 @@
 import { serve as serveHandler } from '@fcgi/responder';
+import { chunksOf, fastcgiHarness, signal } from '@fcgi/test-utils';
 import { getRequestIP, H3, HTTPError, readBody } from 'h3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createH3Handler, getRequestInfo, serve } from '../src/index';
-import { chunksOf, fastcgiHarness, signal } from './harness';
 
-const harness = fastcgiHarness();
+const harness = fastcgiHarness('h3');
 afterEach(() => harness.stop());
 
 describe('serve() with an h3 v2 app', () => {

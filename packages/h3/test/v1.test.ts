@@ -1,9 +1,9 @@
+import { fastcgiHarness } from '@fcgi/test-utils';
 import { createApp, createRouter, defineEventHandler, getRequestIP, readBody, toWebHandler } from 'h3-v1';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getRequestInfo, serve } from '../src/index';
-import { fastcgiHarness } from './harness';
 
-const harness = fastcgiHarness();
+const harness = fastcgiHarness('h3');
 afterEach(() => harness.stop());
 
 function v1App() {

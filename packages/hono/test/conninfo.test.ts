@@ -1,10 +1,10 @@
+import { fastcgiHarness } from '@fcgi/test-utils';
 import { Hono } from 'hono';
 import { ipRestriction } from 'hono/ip-restriction';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getConnInfo, serve } from '../src/index';
-import { fastcgiHarness } from './harness';
 
-const harness = fastcgiHarness();
+const harness = fastcgiHarness('hono');
 afterEach(() => harness.stop());
 
 function connInfoApp(): Hono {

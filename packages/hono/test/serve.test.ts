@@ -1,10 +1,10 @@
 import { serve as serveHandler } from '@fcgi/responder';
+import { fastcgiHarness } from '@fcgi/test-utils';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHonoHandler, type FcgiEnv, getConnInfo, serve } from '../src/index';
-import { fastcgiHarness } from './harness';
 
-const harness = fastcgiHarness();
+const harness = fastcgiHarness('hono');
 afterEach(() => harness.stop());
 
 describe('serve()', () => {

@@ -1,10 +1,10 @@
+import { chunksOf, fastcgiHarness, signal } from '@fcgi/test-utils';
 import { Hono } from 'hono';
 import { stream, streamSSE } from 'hono/streaming';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serve } from '../src/index';
-import { chunksOf, fastcgiHarness, signal } from './harness';
 
-const harness = fastcgiHarness();
+const harness = fastcgiHarness('hono');
 afterEach(() => harness.stop());
 
 /**

@@ -1,5 +1,6 @@
 import type { FcgiClient } from '@fcgi/client';
 import { serve } from '@fcgi/responder';
+import { fastcgiHarness } from '@fcgi/test-utils';
 import {
   createTRPCClient,
   httpBatchLink,
@@ -12,10 +13,9 @@ import {
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTRPCHandler, serveTRPC } from '../src/index';
-import { fastcgiHarness } from './harness';
 import { type AppRouter, appRouter, createContext, subscriptionEvents } from './router';
 
-const harness = fastcgiHarness();
+const harness = fastcgiHarness('trpc');
 afterEach(() => harness.stop());
 
 const url = 'http://localhost/trpc';

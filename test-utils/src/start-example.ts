@@ -3,9 +3,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const exampleDir = fileURLToPath(new URL('..', import.meta.url));
 
 export interface RunningExample {
   socketPath: string;
@@ -15,10 +12,10 @@ export interface RunningExample {
 }
 
 /**
- * Runs `pnpm start`'s command (node dist/server.js, built by `pnpm build`) with FCGI_SOCKET in a temp
+ * Runs an example's `pnpm start` command (node dist/server.js, built by `pnpm build`) with FCGI_SOCKET in a temp
  * dir and resolves once the app says it is listening.
  */
-export async function startExample(): Promise<RunningExample> {
+export async function startExample(exampleDir: string): Promise<RunningExample> {
   const entry = join(exampleDir, 'dist', 'server.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` in ${exampleDir} first`);
   const dir = await mkdtemp(join(tmpdir(), 'fcgi-example-'));

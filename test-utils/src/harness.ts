@@ -13,11 +13,11 @@ export interface Running {
  * Starts a server on a unix socket in a fresh temp dir and a client for it; `stop()` closes both and
  * removes the dir. Tests call `stop` from afterEach so a failing test cleans up too.
  */
-export function fastcgiHarness() {
+export function fastcgiHarness(name = 'test') {
   const cleanups: Array<() => Promise<void>> = [];
   return {
     async start(listen: (socketPath: string) => Promise<ServeResult>): Promise<Running> {
-      const dir = await mkdtemp(join(tmpdir(), 'fcgi-hono-test-'));
+      const dir = await mkdtemp(join(tmpdir(), `fcgi-${name}-test-`));
       cleanups.push(() => rm(dir, { recursive: true, force: true }));
       const socketPath = join(dir, 'app.sock');
       const server = await listen(socketPath);
