@@ -77,10 +77,6 @@ export const columns: Column[] = [
   {
     name: 'haproxy-mpxs',
     transport: 'unix',
-    noMultiplexing: 'multiplexing is a later issue: the responder answers FCGI_MPXS_CONNS=0',
-    skipAll:
-      'haproxy-mpxs needs a multiplexing responder (later issue): HAProxy sends concurrent requests ' +
-      'on one connection before the FCGI_GET_VALUES answer arrives',
     start: startHaproxyMpxs,
     bigTransfers: false,
     keepsBackendConnections: true,

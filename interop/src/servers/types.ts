@@ -28,8 +28,8 @@ export interface Column {
   readonly dropsContentLength?: string;
   /** Why every check of this column is skipped (the column is listed, its server never started). */
   readonly skipAll?: string;
-  /** Why the multiplexing check is skipped here. */
-  readonly noMultiplexing: string;
+  /** Why the multiplexing check is skipped here (absent: the server multiplexes FastCGI connections). */
+  readonly noMultiplexing?: string;
   /** Why a chunked upload (no Content-Length) of 1 MiB cannot get through, if it cannot. */
   readonly rejectsChunkedUploads?: string;
   /** The column reaches the app through cgi-fcgi, whose raw output shows a stray HEAD body. */
