@@ -8,6 +8,8 @@ export const paths = {
   repoRoot,
   /** The config templates users copy (examples/webservers), rendered by the suite. */
   templates: `${repoRoot}examples/webservers/`,
+  /** The Authorizer example: its lighttpd/Apache configs and the static directory they protect. */
+  authorizerExample: `${repoRoot}examples/authorizer/`,
   /** The built conformance app (`pnpm build` makes it). */
   conformanceServer: `${repoRoot}examples/conformance/dist/server.js`,
   /** The conformance app as a default export, for `fcgi serve`. */

@@ -28,13 +28,17 @@ export function renderText(template: string, values: Record<string, string | num
   return text;
 }
 
-/** Renders examples/webservers/<templateName> into `<runDir>/<templateName>` and returns that path. */
+/**
+ * Renders `<templateDir>/<templateName>` (examples/webservers by default) into
+ * `<runDir>/<templateName>` and returns that path.
+ */
 export function renderTemplate(
   templateName: string,
   runDir: string,
   values: Record<string, string | number>,
+  templateDir: string = paths.templates,
 ): string {
-  const template = readFileSync(join(paths.templates, templateName), 'utf8');
+  const template = readFileSync(join(templateDir, templateName), 'utf8');
   let text: string;
   try {
     text = renderText(template, values);

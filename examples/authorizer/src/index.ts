@@ -1,0 +1,1 @@
+export { createAuthorizer, parseTokenTable, type TokenTable, USER_VARIABLE } from './authorize';
