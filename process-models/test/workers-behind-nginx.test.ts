@@ -150,10 +150,11 @@ ${FASTCGI_PARAMS}
   it('answers FCGI_GET_VALUES through the pool without promising what it does not do', async () => {
     const values = await fcgiValues(socket);
     console.info(`fcgi values on the pool: ${JSON.stringify(values)}`);
-    // No multiplexing: one request per connection (FCGI_MAX_REQS, when sent, says the same), and no
-    // connection limit is configured for `fcgi serve`, so none may be announced.
-    expect(values.FCGI_MPXS_CONNS).toBe('0');
-    expect(values.FCGI_MAX_REQS ?? '1').toBe('1');
+    // Every worker multiplexes, up to the responder's per-connection cap (maxConcurrentRequests,
+    // 100 by default: FCGI_MAX_REQS as HAProxy reads it); no connection limit is configured for
+    // `fcgi serve`, so none may be announced.
+    expect(values.FCGI_MPXS_CONNS).toBe('1');
+    expect(values.FCGI_MAX_REQS).toBe('100');
     expect(values.FCGI_MAX_CONNS).toBeUndefined();
   });
 

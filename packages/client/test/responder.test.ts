@@ -182,7 +182,7 @@ describe('against @fcgi/responder', () => {
   test('getValues() answers from the responder', async () => {
     const socketPath = await serveOnSocket(() => new Response('ok'));
     client = createClient(socketPath);
-    // Which other names it answers (FCGI_MAX_REQS...) is the responder's business.
-    expect(await client.getValues()).toMatchObject({ FCGI_MPXS_CONNS: '0' });
+    // The responder multiplexes by default; its FCGI_MAX_REQS is its own business.
+    expect(await client.getValues()).toMatchObject({ FCGI_MPXS_CONNS: '1' });
   });
 });
