@@ -379,7 +379,10 @@ export class Connection {
   private onPeerEnd(): void {
     // The web server closed its side: nothing more will arrive, so running requests are aborted.
     this.abortAll('The web server closed the connection');
-    if (!this.socket.destroyed) this.socket.end();
+    // Without KEEP_CONN our side is usually ended already, and end() on an ended stream builds an
+    // ERR_STREAM_ALREADY_FINISHED with a stack trace: ~9% of the CPU with one connection per request.
+    const socket = this.socket;
+    if (!socket.destroyed && !socket.writableEnded) socket.end();
   }
 
   private onClose(): void {

@@ -1,5 +1,7 @@
 // The connection state machine on the wire: management records, request ids, roles, keep-alive,
 // split and interleaved records, garbage. Each test drives a real unix socket with raw records.
+
+import { createServer, type Socket } from 'node:net';
 import {
   decodeParams,
   decodeUnknownTypeBody,
@@ -15,6 +17,7 @@ import {
   Role,
 } from '@fcgi/protocol';
 import { describe, expect, test } from 'vitest';
+import { type Connection, serveConnection } from '../src/index';
 import { type FcgiResult, params, requestRecords } from './helpers/fcgi-client';
 import { deferred, useServers } from './helpers/server';
 
@@ -199,6 +202,35 @@ describe('connection lifetime', () => {
     const result = await client.response(1);
     expect(result.body.toString()).toBe('hi');
     await client.waitClosed();
+  });
+
+  test('without KEEP_CONN, the web server hanging up after our end does not end the socket a second time', async () => {
+    // Ending an ended stream makes Node build an ERR_STREAM_ALREADY_FINISHED with a stack trace; with
+    // one connection per request (Apache, lighttpd, Caddy) that was a large share of each request.
+    const path = servers.tempDir().socket();
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const accepted = new Promise<{ connection: Connection; endsAfterEnded: () => number }>((resolve) => {
+      server.once('connection', (socket) => {
+        let endsAfterEnded = 0;
+        const end = socket.end.bind(socket);
+        socket.end = ((...args: Parameters<Socket['end']>) => {
+          if (socket.writableEnded) endsAfterEnded++;
+          return end(...args);
+        }) as Socket['end'];
+        resolve({ connection: serveConnection(socket, hello), endsAfterEnded: () => endsAfterEnded });
+      });
+    });
+    try {
+      const client = await servers.connect(path);
+      client.begin({ keepConn: false });
+      expect((await client.response(1)).body.toString()).toBe('hi');
+      const { connection, endsAfterEnded } = await accepted;
+      await connection.closed;
+      expect(endsAfterEnded()).toBe(0);
+    } finally {
+      server.close();
+    }
   });
 
   test('maxRequestsPerConnection closes a keep-alive connection after that many requests', async () => {
