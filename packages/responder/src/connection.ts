@@ -137,7 +137,9 @@ export class Connection {
   /** Resolves once the underlying socket has closed and every request on it is over. */
   readonly closed: Promise<void>;
   private readonly options: ConnectionOptions;
-  private readonly decoder = new RecordDecoder();
+  // Stream records come as views of the socket chunks they arrive in: a 64 KiB STDIN record split
+  // across two reads (nearly every one) is never assembled. Only an empty record ends a stream.
+  private readonly decoder = new RecordDecoder({ splitStreams: true });
   private readonly requests = new Map<number, ActiveRequest>();
   private requestsBegun = 0;
   private paused = false;

@@ -2,6 +2,7 @@
 // split and interleaved records, garbage. Each test drives a real unix socket with raw records.
 
 import { createServer, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import {
   decodeParams,
   decodeUnknownTypeBody,
@@ -13,6 +14,7 @@ import {
   encodeStreamRecords,
   ProtocolError,
   ProtocolStatus,
+  RecordDecoder,
   RecordType,
   Role,
 } from '@fcgi/protocol';
@@ -23,6 +25,8 @@ import { deferred, useServers } from './helpers/server';
 
 const servers = useServers();
 const hello = () => new Response('hi');
+// END_REQUEST for request id 1: version, type, id.
+const END_REQUEST_HEADER = Buffer.from([1, RecordType.EndRequest, 0, 1]);
 
 function getValuesResult(result: { content: Uint8Array }): Record<string, string> {
   return Object.fromEntries(decodeParams(result.content));
@@ -259,6 +263,39 @@ describe('record framing', () => {
     }
     const result = await client.response(1);
     expect(result.body.toString()).toBe('PUT split body');
+  });
+
+  test('a request split into two socket reads at any byte gets the same body back', async () => {
+    // Stream records are handed out as pieces of the chunks they arrive in, never assembled: every
+    // split point, inside a header, the params, the STDIN content or its padding, must give the same bytes.
+    const body = 'stdin '.repeat(30).slice(0, 173); // 173 bytes: the STDIN record has 3 bytes of padding
+    const bytes = Buffer.concat(requestRecords({ params: params('POST', '/echo'), body }));
+    const answers = new Set<string>();
+    for (let split = 1; split < bytes.length; split++) {
+      const out: Buffer[] = [];
+      const ended = deferred();
+      const transport = new Duplex({
+        read() {},
+        write(chunk: Buffer, _encoding, callback) {
+          out.push(chunk);
+          if (Buffer.concat(out).includes(END_REQUEST_HEADER)) ended.resolve();
+          callback();
+        },
+      });
+      serveConnection(transport, async (request) => new Response(await request.text()));
+      transport.push(bytes.subarray(0, split));
+      transport.push(bytes.subarray(split));
+      await ended.promise;
+      const records = new RecordDecoder().push(Buffer.concat(out));
+      const stdout = Buffer.concat(
+        records.filter((record) => record.type === RecordType.Stdout).map((record) => record.content),
+      );
+      answers.add(stdout.toString('latin1'));
+      transport.destroy();
+    }
+    expect([...answers]).toEqual([
+      `Content-Length: 173\r\ncontent-type: text/plain;charset=UTF-8\r\nStatus: 200 OK\r\n\r\n${body}`,
+    ]);
   });
 
   test('padding and records larger than one socket read are handled', async () => {
