@@ -1,5 +1,6 @@
 import { FastCGIClientError } from './errors';
 import type { Lease } from './pool';
+import { enqueueWaiter, type Waiter } from './waiters';
 
 /** What the multiplexing pool needs from a connection. */
 export interface Multiplexable {
@@ -17,12 +18,6 @@ export interface MultiplexPoolOptions {
   readonly idleTimeout?: number;
   /** Most acquire() calls waiting at once; beyond it acquire() rejects with QUEUE_FULL. */
   readonly maxQueued?: number;
-}
-
-interface Waiter<T> {
-  resolve(lease: Lease<T>): void;
-  reject(error: unknown): void;
-  detach(): void;
 }
 
 interface Usage {
@@ -47,7 +42,7 @@ export class MultiplexPool<T extends Multiplexable> {
   readonly #maxQueued: number;
   /** In opening order, which is the order requests fill them. */
   readonly #connections = new Map<T, Usage>();
-  readonly #waiters: Array<Waiter<T>> = [];
+  readonly #waiters: Array<Waiter<Lease<T>>> = [];
   #opening = 0;
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
@@ -86,32 +81,21 @@ export class MultiplexPool<T extends Multiplexable> {
       const lease = this.#lease();
       if (lease) return Promise.resolve(lease);
     }
-    return new Promise<Lease<T>>((resolve, reject) => {
-      const onAbort = () => {
-        this.#removeWaiter(waiter);
-        reject(signal?.reason ?? new DOMException('This operation was aborted', 'AbortError'));
-      };
-      const waiter: Waiter<T> = {
-        resolve,
-        reject,
-        detach: () => signal?.removeEventListener('abort', onAbort),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
-      this.#openIfNeeded();
-      // Requests that a connection being opened will take are not queued: they only wait for it.
-      const queued = this.#waiters.length - this.#opening * this.#perConnection;
-      if (queued > this.#maxQueued) {
-        this.#waiters.pop();
-        waiter.detach();
-        reject(
-          new FastCGIClientError(
-            'QUEUE_FULL',
-            `${queued - 1} FastCGI requests are already waiting for a connection (maxQueuedRequests)`,
-          ),
-        );
-      }
-    });
+    const leased = enqueueWaiter(this.#waiters, signal, (waiter) => this.#removeWaiter(waiter));
+    this.#openIfNeeded();
+    // Requests that a connection being opened will take are not queued: they only wait for it.
+    const queued = this.#waiters.length - this.#opening * this.#perConnection;
+    if (queued > this.#maxQueued) {
+      const waiter = this.#waiters.pop()!;
+      waiter.detach();
+      waiter.reject(
+        new FastCGIClientError(
+          'QUEUE_FULL',
+          `${queued - 1} FastCGI requests are already waiting for a connection (maxQueuedRequests)`,
+        ),
+      );
+    }
+    return leased;
   }
 
   /** Gives a request slot back; the connection is closed once it is barred and carries nothing. */
@@ -232,7 +216,7 @@ export class MultiplexPool<T extends Multiplexable> {
     usage.idleTimer = timer;
   }
 
-  #removeWaiter(waiter: Waiter<T>): void {
+  #removeWaiter(waiter: Waiter<Lease<T>>): void {
     const index = this.#waiters.indexOf(waiter);
     if (index >= 0) this.#waiters.splice(index, 1);
     this.#checkDrained();

@@ -1,4 +1,5 @@
 import { FastCGIClientError } from './errors';
+import { enqueueWaiter, type Waiter } from './waiters';
 
 /** What the pool needs from a connection. */
 export interface Poolable {
@@ -22,12 +23,6 @@ export type ParkDecision = boolean | number;
 /** Decides a released connection's fate; `busy` are the connections still carrying requests. */
 export type ParkPolicy<T> = (connection: T, busy: Iterable<T>) => ParkDecision;
 
-interface Waiter<T> {
-  resolve(lease: Lease<T>): void;
-  reject(error: unknown): void;
-  detach(): void;
-}
-
 /**
  * A bounded set of keep-alive connections. At most `size` connections exist at once (idle, busy or
  * connecting); a request that finds none free waits in FIFO order. Idle connections are handed out
@@ -44,7 +39,7 @@ export class Pool<T extends Poolable> {
   readonly #recheckTimers = new Map<T, NodeJS.Timeout>();
   readonly #all = new Set<T>();
   readonly #idle: T[] = [];
-  readonly #waiters: Array<Waiter<T>> = [];
+  readonly #waiters: Array<Waiter<Lease<T>>> = [];
   #pending = 0;
   #closed = false;
   #drained: (() => void) | undefined;
@@ -96,19 +91,7 @@ export class Pool<T extends Poolable> {
         ),
       );
     }
-    return new Promise<Lease<T>>((resolve, reject) => {
-      const onAbort = () => {
-        this.#removeWaiter(waiter);
-        reject(signal?.reason ?? new DOMException('This operation was aborted', 'AbortError'));
-      };
-      const waiter: Waiter<T> = {
-        resolve,
-        reject,
-        detach: () => signal?.removeEventListener('abort', onAbort),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return enqueueWaiter(this.#waiters, signal, (waiter) => this.#removeWaiter(waiter));
   }
 
   /** Gives a connection back after a request: kept when reusable, destroyed otherwise. */
@@ -253,7 +236,7 @@ export class Pool<T extends Poolable> {
     this.#open().then(waiter.resolve, waiter.reject);
   }
 
-  #removeWaiter(waiter: Waiter<T>): void {
+  #removeWaiter(waiter: Waiter<Lease<T>>): void {
     const index = this.#waiters.indexOf(waiter);
     if (index >= 0) this.#waiters.splice(index, 1);
     this.#checkDrained();
