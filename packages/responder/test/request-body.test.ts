@@ -80,7 +80,8 @@ describe('the body stream', () => {
     expect(result.status).toBe(200);
   });
 
-  test('a body shorter than CONTENT_LENGTH errors the body stream with a ProtocolError', async () => {
+  /** A server whose handler reads the whole body and reports the error reading it failed with. */
+  async function serveReadingBody() {
     const seen = deferred<unknown>();
     const { path } = await servers.start(async (request) => {
       try {
@@ -91,6 +92,11 @@ describe('the body stream', () => {
         return new Response('mismatch', { status: 400 });
       }
     });
+    return { path, seen };
+  }
+
+  test('a body shorter than CONTENT_LENGTH errors the body stream with a ProtocolError', async () => {
+    const { path, seen } = await serveReadingBody();
     const client = await servers.connect(path);
     client.begin({ params: params('POST', '/', { CONTENT_LENGTH: '10' }), body: 'short' });
     expect((await client.response(1)).status).toBe(400);
@@ -100,16 +106,7 @@ describe('the body stream', () => {
   });
 
   test('a body longer than CONTENT_LENGTH errors the body stream with a ProtocolError', async () => {
-    const seen = deferred<unknown>();
-    const { path } = await servers.start(async (request) => {
-      try {
-        await request.text();
-        return new Response('read');
-      } catch (error) {
-        seen.resolve(error);
-        return new Response('mismatch', { status: 400 });
-      }
-    });
+    const { path, seen } = await serveReadingBody();
     const client = await servers.connect(path);
     client.begin({ params: params('POST', '/', { CONTENT_LENGTH: '3' }), body: 'much longer' });
     expect((await client.response(1)).status).toBe(400);
