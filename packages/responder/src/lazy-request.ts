@@ -1,4 +1,6 @@
-import { concatChunks, type RequestBody } from './request-body';
+import * as workerThreads from 'node:worker_threads';
+import { delegateToNative } from './prototype-delegation';
+import { concatChunks, RequestBody } from './request-body';
 import { type Params, requestHeaders, requestMethod, requestUrl } from './request-mapping';
 
 /** What a Request is made from: the request's params, its STDIN, and its abort signal. */
@@ -12,6 +14,21 @@ export interface RequestSource {
 
 const decoder = new TextDecoder();
 
+// Where a native Request cannot be passed to structuredClone() (Node 22), neither can the lazy one;
+// elsewhere both clone to an empty object, since neither has own enumerable properties.
+const markUncloneable = nativeRequestIsUncloneable()
+  ? (workerThreads as { markAsUncloneable?: (value: object) => void }).markAsUncloneable
+  : undefined;
+
+function nativeRequestIsUncloneable(): boolean {
+  try {
+    structuredClone(new Request('http://localhost/'));
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /**
  * A Request that holds only the params until the handler looks: URL, Headers and the body stream are
  * built on first access, and text()/json()/arrayBuffer()/bytes() gather the STDIN chunks with no stream
@@ -20,41 +37,44 @@ const decoder = new TextDecoder();
  * served by a real Request built on first use, which then also owns the body.
  */
 export class FcgiRequest {
-  private readonly source: RequestSource;
-  private cachedUrl: string | undefined;
-  private cachedHeaders: Headers | undefined;
-  private realRequest: Request | undefined;
+  // Private class fields, so that structuredClone() and util.inspect() see what they see on a native
+  // Request (no own properties), not the source.
+  readonly #source: RequestSource;
+  #cachedUrl: string | undefined;
+  #cachedHeaders: Headers | undefined;
+  #realRequest: Request | undefined;
 
   constructor(source: RequestSource) {
-    this.source = source;
+    this.#source = source;
+    markUncloneable?.(this);
   }
 
   get method(): string {
-    return requestMethod(this.source.params);
+    return requestMethod(this.#source.params);
   }
 
   get url(): string {
-    this.cachedUrl ??= requestUrl(this.source.params);
-    return this.cachedUrl;
+    this.#cachedUrl ??= requestUrl(this.#source.params);
+    return this.#cachedUrl;
   }
 
   get headers(): Headers {
-    this.cachedHeaders ??= requestHeaders(this.source.params);
-    return this.cachedHeaders;
+    this.#cachedHeaders ??= requestHeaders(this.#source.params);
+    return this.#cachedHeaders;
   }
 
   get signal(): AbortSignal {
-    return this.source.signal;
+    return this.#source.signal;
   }
 
   get body(): ReadableStream<Uint8Array> | null {
-    if (this.realRequest) return this.realRequest.body;
-    return this.source.body?.getStream() ?? null;
+    if (this.#realRequest) return this.#realRequest.body;
+    return this.#source.body?.getStream() ?? null;
   }
 
   get bodyUsed(): boolean {
-    if (this.realRequest) return this.realRequest.bodyUsed;
-    return this.source.body?.disturbed ?? false;
+    if (this.#realRequest) return this.#realRequest.bodyUsed;
+    return this.#source.body?.disturbed ?? false;
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {
@@ -62,13 +82,13 @@ export class FcgiRequest {
   }
 
   async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    if (this.realRequest) return new Uint8Array(await this.realRequest.arrayBuffer());
-    return concatChunks(await this.chunks());
+    if (this.#realRequest) return new Uint8Array(await this.#realRequest.arrayBuffer());
+    return concatChunks(await this.#chunks());
   }
 
   async text(): Promise<string> {
-    if (this.realRequest) return this.realRequest.text();
-    const chunks = await this.chunks();
+    if (this.#realRequest) return this.#realRequest.text();
+    const chunks = await this.#chunks();
     // One chunk (the common case for small bodies) is decoded in place, without a copy.
     return decoder.decode(chunks.length === 1 ? chunks[0] : concatChunks(chunks));
   }
@@ -84,8 +104,8 @@ export class FcgiRequest {
 
   /** The real undici Request behind the rare paths; built once, and from then on it owns the body. */
   toRequest(): Request {
-    if (!this.realRequest) {
-      const body = this.source.body;
+    if (!this.#realRequest) {
+      const body = this.#source.body;
       const init: RequestInit & { duplex?: 'half' } = {
         method: this.method,
         headers: this.headers,
@@ -95,13 +115,13 @@ export class FcgiRequest {
         init.body = body.getStream();
         init.duplex = 'half';
       }
-      this.realRequest = new Request(this.url, init);
+      this.#realRequest = new Request(this.url, init);
     }
-    return this.realRequest;
+    return this.#realRequest;
   }
 
-  private chunks(): Promise<Uint8Array[]> {
-    const body = this.source.body;
+  #chunks(): Promise<Uint8Array[]> {
+    const body = this.#source.body;
     if (!body) return Promise.resolve([]);
     if (body.disturbed || body.locked) {
       return Promise.reject(new TypeError('Body is unusable: the request body has already been read'));
@@ -110,43 +130,73 @@ export class FcgiRequest {
   }
 }
 
-// Everything else a Request has, delegated to the real one: the remaining accessors and methods of
-// Request.prototype, and undici's symbol-keyed internal slots (so `new Request(lazy)` and `fetch(lazy)`
-// work too).
-const own = new Set(Object.getOwnPropertyNames(FcgiRequest.prototype));
-for (const name of Object.getOwnPropertyNames(Request.prototype)) {
-  if (own.has(name)) continue;
-  const descriptor = Object.getOwnPropertyDescriptor(Request.prototype, name);
-  if (!descriptor) continue;
-  if (typeof descriptor.value === 'function') {
-    Object.defineProperty(FcgiRequest.prototype, name, {
-      configurable: true,
-      writable: true,
-      value(this: FcgiRequest, ...args: unknown[]) {
-        const real = this.toRequest() as unknown as Record<string, (...a: unknown[]) => unknown>;
-        return real[name]?.(...args);
-      },
-    });
-  } else if (descriptor.get) {
-    Object.defineProperty(FcgiRequest.prototype, name, {
-      configurable: true,
-      get(this: FcgiRequest) {
-        return (this.toRequest() as unknown as Record<string, unknown>)[name];
-      },
-    });
+// Everything else a Request has (the remaining accessors and methods, and on runtimes that keep a
+// Request's internals in symbol-keyed slots, those slots) is served by the real Request.
+delegateToNative(FcgiRequest, Request, new Request('http://localhost/'), (lazy: FcgiRequest) =>
+  lazy.toRequest(),
+);
+
+/**
+ * Whether this runtime treats a lazy Request as a Request of its own: `new Request(lazy)` (what
+ * `fetch(lazy)`, `clone()` and every proxying middleware do) must copy its method, URL, headers and
+ * body. Node 20 and 22 (undici's symbol-keyed slots, forwarded above) and Bun do; Node 24 and later
+ * keep a Request's state in private class fields, which no other object can carry, so there the
+ * handler gets a standard Request instead. Probed once, at start-up, with the public API only.
+ */
+function probeLazyRequests(): boolean {
+  try {
+    const body = new RequestBody({ declaredLength: 5, maxBufferedBytes: 1024, onDrain: () => {} });
+    const lazy = new FcgiRequest({
+      params: new Map([
+        ['REQUEST_METHOD', 'POST'],
+        ['REQUEST_URI', '/probe?q=1'],
+        ['HTTP_HOST', 'probe.test'],
+        ['HTTP_X_PROBE', 'yes'],
+        ['CONTENT_LENGTH', '5'],
+      ]),
+      body,
+      signal: new AbortController().signal,
+    }) as unknown as Request;
+    const copy = new Request(lazy);
+    return (
+      copy.method === 'POST' &&
+      copy.url === 'http://probe.test/probe?q=1' &&
+      copy.headers.get('x-probe') === 'yes' &&
+      copy.body !== null
+    );
+  } catch {
+    return false;
   }
 }
-for (const slot of Object.getOwnPropertySymbols(new Request('http://localhost/'))) {
-  Object.defineProperty(FcgiRequest.prototype, slot, {
-    configurable: true,
-    get(this: FcgiRequest) {
-      return (this.toRequest() as unknown as Record<symbol, unknown>)[slot];
-    },
-  });
+
+let lazyAccepted: boolean = probeLazyRequests();
+
+/** Which Request the handler gets on this runtime: the lazy one, or a standard one built up front. */
+export function requestStrategy(): 'lazy' | 'standard' {
+  return lazyAccepted ? 'lazy' : 'standard';
 }
-Object.setPrototypeOf(FcgiRequest.prototype, Request.prototype);
+
+/** @internal For tests: serve standard Requests even where the lazy one is accepted. */
+export function forceStandardRequests(standard: boolean): void {
+  lazyAccepted = !standard && probeLazyRequests();
+}
 
 /** The one place a Request is built from FastCGI input. */
 export function createRequest(source: RequestSource): Request {
-  return new FcgiRequest(source) as unknown as Request;
+  if (lazyAccepted) return new FcgiRequest(source) as unknown as Request;
+  return standardRequest(source);
+}
+
+/** A Request built with the public constructor: what the runtime's own fetch and Request accept. */
+function standardRequest(source: RequestSource): Request {
+  const init: RequestInit & { duplex?: 'half' } = {
+    method: requestMethod(source.params),
+    headers: requestHeaders(source.params),
+    signal: source.signal,
+  };
+  if (source.body) {
+    init.body = source.body.getStream();
+    init.duplex = 'half';
+  }
+  return new Request(requestUrl(source.params), init);
 }

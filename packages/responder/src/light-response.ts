@@ -4,6 +4,8 @@
 // (a stream or Blob body, or reading .body / clone() / formData()) builds a real Response on first use.
 // The global Response is never replaced.
 
+import { delegateToNative } from './prototype-delegation';
+
 type LightBody = string | Uint8Array<ArrayBuffer> | null;
 
 const NativeResponse = globalThis.Response;
@@ -30,11 +32,8 @@ export class LightResponse {
   private used = false;
 
   constructor(body?: BodyInit | null, init: ResponseInit = {}) {
-    const status = init.status ?? 200;
-    if (!Number.isInteger(status) || status < 200 || status > 599) {
-      throw new RangeError(`Response status must be an integer in 200..599, got ${status}`);
-    }
-    this.init = init;
+    const status = checkedInit(init);
+    this.init = status === init.status ? init : { ...init, status };
     if (body === undefined || body === null) this.lightBody = null;
     else if (typeof body === 'string') this.lightBody = body;
     // Bytes are kept by reference, not copied as the Fetch standard would (a 1 MiB body would cost a
@@ -165,9 +164,54 @@ export class LightResponse {
 function headerList(init: HeadersInit | undefined): Array<[string, string]> | undefined {
   if (init === undefined) return [];
   if (init instanceof Headers) return undefined;
-  if (Array.isArray(init))
-    return init.map(([name, value]) => [String(name), String(value)] as [string, string]);
-  return Object.entries(init as Record<string, string>).map(([name, value]) => [name, String(value)]);
+  const pairs = Array.isArray(init) ? init : Object.entries(init as Record<string, string>);
+  return pairs.map(
+    ([name, value]) => [String(name), normalizeHeaderValue(String(value))] as [string, string],
+  );
+}
+
+// What the global Response accepts, checked the same way and with the same errors, so that switching
+// to the light Response never lets through a status, reason or header the standard one would refuse.
+// Header names are HTTP tokens; values lose leading and trailing whitespace and may hold any byte but
+// NUL, CR and LF; a reason phrase is HTAB, SP, visible ASCII and obs-text only (no controls, no DEL).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const INVALID_VALUE = /[\0\r\n]|[^\0-\xFF]/;
+const REASON_PHRASE = /^[\t\x20-\x7E\x80-\xFF]*$/;
+const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+function normalizeHeaderValue(value: string): string {
+  return value.replace(EDGE_WHITESPACE, '');
+}
+
+/** Checks `init` as the Response constructor does; returns the status as WebIDL converts it. */
+function checkedInit(init: ResponseInit): number {
+  const status = init.status === undefined ? 200 : toUnsignedShort(init.status);
+  if (status < 200 || status > 599) {
+    throw new RangeError(`init["status"] must be in the range of 200 to 599, inclusive.`);
+  }
+  if (init.statusText !== undefined && !REASON_PHRASE.test(String(init.statusText))) {
+    throw new TypeError('Invalid statusText');
+  }
+  const headers = init.headers;
+  if (headers === undefined || headers instanceof Headers) return status;
+  const pairs = Array.isArray(headers) ? headers : Object.entries(headers as Record<string, string>);
+  for (const pair of pairs) {
+    if (pair.length !== 2)
+      throw new TypeError('Headers constructor: expected name/value pair to be length 2.');
+    const name = String(pair[0]);
+    const value = normalizeHeaderValue(String(pair[1]));
+    if (!TOKEN.test(name)) throw new TypeError(`Headers.append: "${name}" is an invalid header name.`);
+    if (INVALID_VALUE.test(value))
+      throw new TypeError(`Headers.append: "${value}" is an invalid header value.`);
+  }
+  return status;
+}
+
+/** WebIDL's `unsigned short` conversion, as the Response constructor applies it to `status`. */
+function toUnsignedShort(value: unknown): number {
+  const number = Number(value);
+  if (!Number.isFinite(number)) return 0;
+  return ((Math.trunc(number) % 65536) + 65536) % 65536;
 }
 
 function lightHeaders(init: HeadersInit | undefined, body: LightBody): Headers {
@@ -177,38 +221,9 @@ function lightHeaders(init: HeadersInit | undefined, body: LightBody): Headers {
   return headers;
 }
 
-// The rest of Response.prototype (type, url, redirected, clone(), formData(), ...) and undici's internal
-// slots are served by the real Response.
-const own = new Set(Object.getOwnPropertyNames(LightResponse.prototype));
-for (const name of Object.getOwnPropertyNames(NativeResponse.prototype)) {
-  if (own.has(name)) continue;
-  const descriptor = Object.getOwnPropertyDescriptor(NativeResponse.prototype, name);
-  if (!descriptor) continue;
-  if (typeof descriptor.value === 'function') {
-    Object.defineProperty(LightResponse.prototype, name, {
-      configurable: true,
-      writable: true,
-      value(this: LightResponse, ...args: unknown[]) {
-        const real = this.toResponse() as unknown as Record<string, (...a: unknown[]) => unknown>;
-        return real[name]?.(...args);
-      },
-    });
-  } else if (descriptor.get) {
-    Object.defineProperty(LightResponse.prototype, name, {
-      configurable: true,
-      get(this: LightResponse) {
-        return (this.toResponse() as unknown as Record<string, unknown>)[name];
-      },
-    });
-  }
-}
-for (const slot of Object.getOwnPropertySymbols(new NativeResponse(null))) {
-  Object.defineProperty(LightResponse.prototype, slot, {
-    configurable: true,
-    get(this: LightResponse) {
-      return (this.toResponse() as unknown as Record<symbol, unknown>)[slot];
-    },
-  });
-}
-Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
+// The rest of Response.prototype (type, url, redirected, clone(), formData(), ...) is served by the real
+// Response.
+delegateToNative(LightResponse, NativeResponse, new NativeResponse(null), (light: LightResponse) =>
+  light.toResponse(),
+);
 Object.setPrototypeOf(LightResponse, NativeResponse);

@@ -4,14 +4,23 @@
 /** The params of one request by name (a Map: several times cheaper to build than an object). */
 export type Params = ReadonlyMap<string, string>;
 
-/** Params by name; a name sent more than once (nginx 1.22, haproxy) has its values joined with ", ". */
+/**
+ * Params by name. A repeated `HTTP_*` param is a request header sent more than once (nginx 1.22 and
+ * HAProxy pass each copy), so its values are joined with ", " as HTTP does. Any other repeated name is a
+ * CGI variable set twice — nginx sends REQUEST_URI twice when a config sets it after `include
+ * fastcgi_params`, which already does — and, as in php-fpm, the last value wins.
+ */
 export function paramsMap(pairs: Iterable<readonly [string, string]>): Map<string, string> {
   const params = new Map<string, string>();
   for (const [name, value] of pairs) {
     const previous = params.get(name);
-    params.set(name, previous === undefined ? value : `${previous}, ${value}`);
+    params.set(name, previous === undefined || !isHeaderParam(name) ? value : `${previous}, ${value}`);
   }
   return params;
+}
+
+function isHeaderParam(name: string): boolean {
+  return name.startsWith('HTTP_');
 }
 
 /** The params as the read-only record RequestInfo exposes. */

@@ -12,6 +12,7 @@ import {
 import { AppStatus } from './app-status';
 import { HandlerError } from './errors';
 import { type LightParts, LightResponse } from './light-response';
+import { nativeBodySource } from './native-body-source';
 
 /** Where one request's response goes: the connection, behind the request's "ended" latch. */
 export interface ResponseSink {
@@ -31,9 +32,14 @@ export interface ResponseSink {
   setCancel(cancel: ((reason: unknown) => void) | undefined): void;
 }
 
-// A body that completes within one turn of the event loop and stays under this size is sent with a
-// Content-Length in one socket write; anything longer or slower is streamed as it is produced.
+// A body that is complete before the event loop has turned twice is sent with a Content-Length in one
+// socket write: that covers every in-memory body of a global Response read through its stream (a
+// string or bytes arrive as one chunk; a Blob, and a FormData holding one, need one turn more). A body
+// still producing after that is streamed as it is produced, so a server-sent event is never held back.
+// Collecting stops at this many bytes unless the stream has already ended by then, which bounds what is
+// held for a stream that produces synchronously without end.
 const COLLECT_LIMIT = 64 * 1024;
+const SETTLE_TURNS = 2;
 const LATER = Symbol('later');
 // Up to this much head + body is copied into one buffer with its records; above, bodies stay views.
 const SINGLE_BUFFER_LIMIT = 16 * 1024;
@@ -79,7 +85,7 @@ export function writeResponse(
     writeComplete(sink, withLength(head, length), undefined, appStatus);
     return undefined;
   }
-  const known = completeBody(response);
+  const known = nativeBodySource(response);
   if (known !== undefined) {
     const length = typeof known === 'string' ? Buffer.byteLength(known) : known.length;
     writeComplete(
@@ -182,25 +188,6 @@ function withLength(head: string, contentLength: number | undefined): string {
   return contentLength === undefined ? head : `Content-Length: ${contentLength}\r\n${head}`;
 }
 
-// undici keeps a native Response's original body (the string or bytes it was built from) beside its
-// stream. Writing that directly skips the reader, its promises and a turn of the event loop; any other
-// shape (a stream body, a Blob, another undici version without the slot) takes the streaming path.
-let stateSlot: symbol | null | undefined;
-
-function completeBody(response: Response): string | Uint8Array | undefined {
-  if (!(response instanceof Response)) return undefined;
-  if (stateSlot === undefined) {
-    stateSlot = Object.getOwnPropertySymbols(response).find((slot) => slot.description === 'state') ?? null;
-  }
-  if (stateSlot === null) return undefined;
-  const state = (response as unknown as Record<symbol, { body?: { source?: unknown } } | undefined>)[
-    stateSlot
-  ];
-  const source = state?.body?.source;
-  if (typeof source === 'string' || source instanceof Uint8Array) return source;
-  return undefined;
-}
-
 async function streamBody(
   sink: ResponseSink,
   body: ReadableStream<unknown>,
@@ -238,10 +225,9 @@ async function streamBody(
       const bytes = toBytes(result.value);
       collected.push(bytes);
       size += bytes.length;
-      if (size >= COLLECT_LIMIT) break;
       const next = reader.read();
-      const raced = await beforeNextTurn(next);
-      if (raced === LATER) {
+      const raced = await settledSoon(next);
+      if (raced === LATER || (size >= COLLECT_LIMIT && !raced.done)) {
         pending = next;
         break;
       }
@@ -304,10 +290,14 @@ function stdout(requestId: number, head: string): Uint8Array[] {
   return encodeStreamRecords(RecordType.Stdout, requestId, Buffer.from(head, 'latin1'));
 }
 
-/** The result of `promise` if it settles within this turn of the event loop, else LATER. */
-function beforeNextTurn<T>(promise: Promise<T>): Promise<T | typeof LATER> {
+/** The result of `promise` if it settles within SETTLE_TURNS turns of the event loop, else LATER. */
+function settledSoon<T>(promise: Promise<T>): Promise<T | typeof LATER> {
   return new Promise((resolve, reject) => {
-    const timer = setImmediate(resolve, LATER);
+    let turns = 0;
+    let timer = setImmediate(function turn() {
+      if (++turns < SETTLE_TURNS) timer = setImmediate(turn);
+      else resolve(LATER);
+    });
     promise.then(
       (value) => {
         clearImmediate(timer);

@@ -4,7 +4,7 @@ export type RoleName = 'responder' | 'authorizer' | 'filter';
 
 /** What the handler receives besides the Request: the raw FastCGI view of it. */
 export interface RequestInfo {
-  /** Raw CGI params; a name sent several times has its values joined with ", ". */
+  /** Raw CGI params; a repeated HTTP_* param has its values joined with ", ", any other keeps its last. */
   readonly params: Readonly<Record<string, string>>;
   /** REMOTE_ADDR: the HTTP client's address as the web server saw it. */
   readonly remoteAddress: string | undefined;

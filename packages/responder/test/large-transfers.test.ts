@@ -16,7 +16,12 @@ import { fcgiRequest, params, requestRecords } from './helpers/fcgi-client';
 import { tempDir } from './helpers/temp';
 
 const GiB = 1024 * 1024 * 1024;
-const MAX_RSS_GROWTH = 64 * 1024 * 1024;
+const MiB = 1024 * 1024;
+// The bound is what the responder holds (a few 64 KiB socket reads in flight) plus garbage the young
+// generation has not collected yet. V8 in Node 24 and later lets the young generation grow larger
+// before scavenging: the same upload peaks about 30 MiB higher there, and drops back to Node 20's figure
+// with --max-semi-space-size=4. The growth does not depend on the body's size either way.
+const MAX_RSS_GROWTH = (Number(process.versions.node.split('.')[0]) >= 24 ? 112 : 64) * MiB;
 const dir = tempDir();
 const socketPath = dir.socket();
 let child: Child;
@@ -90,7 +95,7 @@ function streamRequest(
   });
 }
 
-describe('1 GiB transfers stay within 64 MiB of RSS growth', () => {
+describe('1 GiB transfers stay within a bounded RSS growth (64 MiB; 112 MiB on Node 24+)', () => {
   test('upload: a 1 GiB body streamed through request.body', async () => {
     const { rss: baseline } = await childJson('/rss/reset');
     const result = await streamRequest(

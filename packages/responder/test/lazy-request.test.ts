@@ -1,10 +1,17 @@
-// The Request a handler receives is built lazily but must behave like a real one everywhere a
-// framework might look.
-import { describe, expect, test } from 'vitest';
+// The Request a handler receives must behave like a real one everywhere a framework might look, in both
+// forms: the lazy Request (built on first access, used where the runtime accepts it as its own) and the
+// standard one (built with the public constructor, used everywhere else, e.g. Node 24 and later).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { forceStandardRequests, requestStrategy } from '../src/lazy-request';
 import { params } from './helpers/fcgi-client';
 import { useServers } from './helpers/server';
 
 const servers = useServers();
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+const strategies = requestStrategy() === 'lazy' ? ['lazy', 'standard'] : ['standard'];
 
 async function roundTrip(
   handler: (request: Request) => Promise<unknown> | unknown,
@@ -20,7 +27,14 @@ async function roundTrip(
   return JSON.parse(result.body.toString());
 }
 
-describe('the lazy Request', () => {
+test('the lazy Request is used exactly where the runtime accepts it as a Request (Node 20 and 22)', () => {
+  expect(requestStrategy()).toBe(nodeMajor >= 24 ? 'standard' : 'lazy');
+});
+
+describe.each(strategies)('the %s Request', (strategy) => {
+  beforeAll(() => forceStandardRequests(strategy === 'standard'));
+  afterAll(() => forceStandardRequests(false));
+
   test('is instanceof Request and reports itself as one', async () => {
     expect(
       await roundTrip((request) => [request instanceof Request, Object.prototype.toString.call(request)]),
@@ -115,5 +129,84 @@ describe('the lazy Request', () => {
     expect(
       await roundTrip((request) => [request.signal instanceof AbortSignal, request.signal.aborted]),
     ).toEqual([true, false]);
+  });
+
+  test('new Request(request, init) takes the overrides and keeps the rest', async () => {
+    expect(
+      await roundTrip(async (request) => {
+        const copy = new Request(request, { method: 'PUT', headers: { 'x-extra': '1' } });
+        return [
+          copy.method,
+          copy.url,
+          copy.headers.get('x-extra'),
+          copy.headers.get('content-type'),
+          await copy.text(),
+        ];
+      }),
+    ).toEqual(['PUT', 'http://example.test:8080/path?q=1', '1', null, 'a=1&b=two']);
+  });
+
+  test('fetch(request) sends it on, body included (a proxying handler)', async () => {
+    const upstream = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      req.on('end', () => res.end(JSON.stringify([req.method, req.url, req.headers['content-type'], body])));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as AddressInfo;
+    try {
+      expect(
+        await roundTrip(async (request) => {
+          const target = new URL(request.url);
+          const proxied = new Request(`http://127.0.0.1:${port}${target.pathname}${target.search}`, request);
+          return (await fetch(proxied)).json();
+        }),
+      ).toEqual(['POST', '/path?q=1', 'application/x-www-form-urlencoded', 'a=1&b=two']);
+      expect(
+        await roundTrip(
+          async (request) => {
+            const response = await fetch(request, {});
+            return response.status;
+          },
+          'GET',
+          undefined,
+          { HTTP_HOST: `127.0.0.1:${port}` },
+        ),
+      ).toBe(200);
+    } finally {
+      upstream.close();
+    }
+  });
+
+  test('structuredClone(request) fails as it does for a native Request', async () => {
+    let nativeError = '';
+    try {
+      structuredClone(new Request('http://localhost/'));
+    } catch (error) {
+      nativeError = (error as Error).name;
+    }
+    expect(
+      await roundTrip((request) => {
+        try {
+          structuredClone(request);
+          return 'cloned';
+        } catch (error) {
+          return (error as Error).name;
+        }
+      }),
+    ).toBe(nativeError || 'cloned');
+  });
+
+  test('util.inspect and Request.prototype checks see a Request', async () => {
+    expect(
+      await roundTrip((request) => [
+        inspect(request).startsWith('Request'),
+        Request.prototype.isPrototypeOf(request),
+        request.constructor === Request || request instanceof Request,
+      ]),
+    ).toEqual([true, true, true]);
   });
 });

@@ -135,3 +135,50 @@ describe('LightResponse through the responder', () => {
     expect(result.status).toBe(500);
   });
 });
+
+describe('LightResponse validates its init exactly as the global Response does', () => {
+  const inits: Array<[string, ResponseInit]> = [
+    ['a statusText with VT', { statusText: 'O\x0bK' }],
+    ['a statusText with DEL', { statusText: 'O\x7fK' }],
+    ['a statusText with CR LF', { statusText: 'OK\r\nX-Injected: 1' }],
+    ['a statusText above U+00FF', { statusText: 'O\u0100K' }],
+    ['a status of 199', { status: 199 }],
+    ['a status of 600', { status: 600 }],
+    ['a header value with NUL', { headers: { 'x-a': 'a\0b' } }],
+    ['a header value with CR LF', { headers: [['x-a', 'a\r\nX-Injected: 1']] }],
+    ['a header value above U+00FF', { headers: { 'x-a': 'a\u0100' } }],
+    ['a header name with a space', { headers: { 'x a': '1' } }],
+    ['an empty header name', { headers: [['', '1']] }],
+  ];
+
+  test.each(inits)('refuses %s with the same error class', (_name, init) => {
+    expect(() => new Response('x', init)).toThrow();
+    let expected: unknown;
+    try {
+      new Response('x', init);
+    } catch (error) {
+      expected = (error as Error).constructor;
+    }
+    expect(() => new FcgiResponse('x', init)).toThrow(expected as ErrorConstructor);
+  });
+
+  test.each([
+    ['a statusText with obs-text and HTAB', { statusText: 'O\tK\xe9' }],
+    ['a header value with VT and DEL', { headers: { 'x-a': 'a\x0bb\x7fc' } }],
+    ['a fractional status', { status: 201.7 }],
+  ])('accepts %s and writes what the global Response would', async (_name, init: ResponseInit) => {
+    const native = new Response('x', init);
+    const light = new FcgiResponse('x', init);
+    expect([light.status, light.statusText]).toEqual([native.status, native.statusText]);
+    // The same lines (the global Headers sorts them by name; the light Response keeps their order).
+    const lines = (stdout: Buffer) => stdout.toString('latin1').split('\r\n').sort();
+    const nativeOut = (await served(() => new Response('x', init))).stdout;
+    const lightOut = (await served(() => new FcgiResponse('x', init))).stdout;
+    expect(lines(lightOut)).toEqual(lines(nativeOut));
+  });
+
+  test('trims whitespace around header values as the global Headers does', async () => {
+    const result = await served(() => new FcgiResponse('x', { headers: { 'x-a': ' \t spaced \t ' } }));
+    expect(result.stdout.toString('latin1')).toContain('x-a: spaced\r\n');
+  });
+});

@@ -157,7 +157,7 @@ describe('the headers', () => {
 });
 
 describe('params', () => {
-  test('a name sent twice (nginx 1.22, haproxy) has its values joined with ", " in order', () => {
+  test('a request header sent twice (nginx 1.22, haproxy) has its values joined with ", " in order', () => {
     const params = paramsMap([
       ['HTTP_X_DUP', 'a'],
       ['HTTP_X_DUP', 'b'],
@@ -165,5 +165,23 @@ describe('params', () => {
     ]);
     expect(paramsRecord(params)).toEqual({ HTTP_X_DUP: 'a, b', REQUEST_METHOD: 'GET' });
     expect(headersFromParams(params).get('x-dup')).toBe('a, b');
+  });
+
+  test('a CGI variable sent twice takes the last value (REQUEST_URI after include fastcgi_params)', () => {
+    const params = paramsMap([
+      ['REQUEST_URI', '/hello'],
+      ['QUERY_STRING', ''],
+      ['SCRIPT_NAME', '/index.php'],
+      ['HTTP_HOST', 'example.test'],
+      ['REQUEST_URI', '/hello'],
+      ['QUERY_STRING', 'a=1'],
+      ['SCRIPT_NAME', '/hello'],
+    ]);
+    expect(paramsRecord(params)).toMatchObject({
+      REQUEST_URI: '/hello',
+      QUERY_STRING: 'a=1',
+      SCRIPT_NAME: '/hello',
+    });
+    expect(urlFromParams(params)).toBe('http://example.test/hello');
   });
 });

@@ -2,8 +2,9 @@
 // handler can fail. Every path must end the request with exactly one END_REQUEST.
 import { Duplex } from 'node:stream';
 import { RecordDecoder, RecordType } from '@fcgi/protocol';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { AppStatus, HandlerError, serveConnection } from '../src/index';
+import { nativeBodySourceAvailable } from '../src/native-body-source';
 import { type FcgiResult, params, requestRecords, toResult } from './helpers/fcgi-client';
 import { deferred, useServers } from './helpers/server';
 
@@ -148,7 +149,31 @@ describe('complete bodies', () => {
     expect(servers.errors[0]).toBeInstanceOf(HandlerError);
   });
 
-  test('a synchronous handler returning a string Response is written synchronously, in one write', async () => {
+  test.runIf(nativeBodySourceAvailable())(
+    'where the body-source fast path exists, a synchronous string Response is written synchronously, in one write',
+    async () => {
+      const writes: Buffer[] = [];
+      const transport = new Duplex({
+        read() {},
+        write(chunk: Buffer, _encoding, callback) {
+          writes.push(chunk);
+          callback();
+        },
+      });
+      serveConnection(transport, () => new Response('Hello, World!'));
+      // Let the transport start flowing, so that push() delivers its bytes synchronously.
+      await new Promise((resolve) => setImmediate(resolve));
+      transport.push(Buffer.concat(requestRecords({ keepConn: true })));
+      // No await: everything happened inside push().
+      expect(writes).toHaveLength(1);
+      const records = new RecordDecoder().push(writes[0]!);
+      expect(records.at(-1)?.type).toBe(RecordType.EndRequest);
+      expect(toResult(records).body.toString()).toBe('Hello, World!');
+      transport.destroy();
+    },
+  );
+
+  test('a string Response goes out in one write, END_REQUEST included', async () => {
     const writes: Buffer[] = [];
     const transport = new Duplex({
       read() {},
@@ -158,10 +183,9 @@ describe('complete bodies', () => {
       },
     });
     serveConnection(transport, () => new Response('Hello, World!'));
-    // Let the transport start flowing, so that push() delivers its bytes synchronously.
-    await new Promise((resolve) => setImmediate(resolve));
     transport.push(Buffer.concat(requestRecords({ keepConn: true })));
-    // No await: everything happened inside push().
+    await vi.waitUntil(() => writes.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
     expect(writes).toHaveLength(1);
     const records = new RecordDecoder().push(writes[0]!);
     expect(records.at(-1)?.type).toBe(RecordType.EndRequest);
