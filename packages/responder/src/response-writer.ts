@@ -239,6 +239,14 @@ async function streamBody(
     throw new HandlerError('The response body stream failed before the response started', { cause });
   }
 
+  if (complete && !headOnly && size <= SINGLE_BUFFER_LIMIT) {
+    // Exactly what the fast path writes for the same body: head and body in one STDOUT record (Apache's
+    // mod_authnz_fcgi takes an Authorizer's body from the first record only).
+    const body =
+      collected.length === 1 ? collected[0] : size > 0 ? Buffer.concat(collected, size) : undefined;
+    writeComplete(sink, withLength(head, hasLength ? undefined : size), body, appStatus);
+    return;
+  }
   sink.started = true;
   const parts = stdout(id, complete && !hasLength ? `Content-Length: ${size}\r\n${head}` : head);
   if (headOnly) {
