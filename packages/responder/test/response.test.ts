@@ -149,31 +149,8 @@ describe('complete bodies', () => {
     expect(servers.errors[0]).toBeInstanceOf(HandlerError);
   });
 
-  test.runIf(nativeBodySourceAvailable())(
-    'where the body-source fast path exists, a synchronous string Response is written synchronously, in one write',
-    async () => {
-      const writes: Buffer[] = [];
-      const transport = new Duplex({
-        read() {},
-        write(chunk: Buffer, _encoding, callback) {
-          writes.push(chunk);
-          callback();
-        },
-      });
-      serveConnection(transport, () => new Response('Hello, World!'));
-      // Let the transport start flowing, so that push() delivers its bytes synchronously.
-      await new Promise((resolve) => setImmediate(resolve));
-      transport.push(Buffer.concat(requestRecords({ keepConn: true })));
-      // No await: everything happened inside push().
-      expect(writes).toHaveLength(1);
-      const records = new RecordDecoder().push(writes[0]!);
-      expect(records.at(-1)?.type).toBe(RecordType.EndRequest);
-      expect(toResult(records).body.toString()).toBe('Hello, World!');
-      transport.destroy();
-    },
-  );
-
-  test('a string Response goes out in one write, END_REQUEST included', async () => {
+  /** A transport that records every write, served a hello handler. */
+  function helloTransport(): { transport: Duplex; writes: Buffer[] } {
     const writes: Buffer[] = [];
     const transport = new Duplex({
       read() {},
@@ -183,13 +160,35 @@ describe('complete bodies', () => {
       },
     });
     serveConnection(transport, () => new Response('Hello, World!'));
-    transport.push(Buffer.concat(requestRecords({ keepConn: true })));
-    await vi.waitUntil(() => writes.length > 0);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    return { transport, writes };
+  }
+
+  function expectOneCompleteWrite(writes: Buffer[]): void {
     expect(writes).toHaveLength(1);
     const records = new RecordDecoder().push(writes[0]!);
     expect(records.at(-1)?.type).toBe(RecordType.EndRequest);
     expect(toResult(records).body.toString()).toBe('Hello, World!');
+  }
+
+  test.runIf(nativeBodySourceAvailable())(
+    'where the body-source fast path exists, a synchronous string Response is written synchronously, in one write',
+    async () => {
+      const { transport, writes } = helloTransport();
+      // Let the transport start flowing, so that push() delivers its bytes synchronously.
+      await new Promise((resolve) => setImmediate(resolve));
+      transport.push(Buffer.concat(requestRecords({ keepConn: true })));
+      // No await: everything happened inside push().
+      expectOneCompleteWrite(writes);
+      transport.destroy();
+    },
+  );
+
+  test('a string Response goes out in one write, END_REQUEST included', async () => {
+    const { transport, writes } = helloTransport();
+    transport.push(Buffer.concat(requestRecords({ keepConn: true })));
+    await vi.waitUntil(() => writes.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expectOneCompleteWrite(writes);
     transport.destroy();
   });
 });
