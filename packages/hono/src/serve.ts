@@ -4,6 +4,7 @@ import {
   type ServeOptions,
   type ServeResult,
   serve as serveHandler,
+  useLightResponseGlobally,
 } from '@fcgi/responder';
 import { withoutConnectionHeaders } from './connection-headers';
 
@@ -12,12 +13,20 @@ export interface HonoFetchApp {
   fetch(request: Request, env: RequestInfo): Response | Promise<Response>;
 }
 
-/**
- * The FastCGI handler `(request, info) => Response` for a Hono app, for `@fcgi/responder`'s `serve()` or
- * `fcgi serve` / `fcgi dev` (`export default createHonoHandler(app)`). `info` becomes Hono's `env`, and
- * connection headers set by Hono's streaming helpers are dropped (the web server frames the response).
- */
-export function createHonoHandler(app: HonoFetchApp): Handler {
+export interface HonoHandlerOptions {
+  /**
+   * Replace the global `Response` with `@fcgi/responder`'s light Response, which the responder writes
+   * without web streams (Hono's `c.text()`, `c.json()`, `c.body()` build a `new Response`). It is
+   * `instanceof` the runtime's Response and the runtime's own responses (from `fetch()`) are
+   * `instanceof` it; bodies, statics and errors are the standard ones. Default true; false keeps the
+   * runtime's class.
+   */
+  overrideGlobalResponse?: boolean;
+}
+
+export interface HonoServeOptions extends ServeOptions, HonoHandlerOptions {}
+
+function honoHandler(app: HonoFetchApp): Handler {
   return (request, info) => {
     const response = app.fetch(request, info);
     return response instanceof Response
@@ -27,10 +36,41 @@ export function createHonoHandler(app: HonoFetchApp): Handler {
 }
 
 /**
+ * The FastCGI handler `(request, info) => Response` for a Hono app, for `@fcgi/responder`'s `serve()` or
+ * `fcgi serve` / `fcgi dev` (`export default createHonoHandler(app)`). `info` becomes Hono's `env`, and
+ * connection headers set by Hono's streaming helpers are dropped (the web server frames the response).
+ * Unless `overrideGlobalResponse` is false, the global `Response` is the light one from here on.
+ */
+export function createHonoHandler(app: HonoFetchApp, options: HonoHandlerOptions = {}): Handler {
+  if (options.overrideGlobalResponse !== false) useLightResponseGlobally();
+  return honoHandler(app);
+}
+
+/**
  * Serves a Hono app over FastCGI. Each request's `RequestInfo` (CGI params, client address, abort signal)
  * is passed as Hono's `env`, the way `@hono/node-server` passes its bindings, so handlers read it as
- * `c.env` (type the app with `new Hono<FcgiEnv>()` to get it typed).
+ * `c.env` (type the app with `new Hono<FcgiEnv>()` to get it typed). Unless `overrideGlobalResponse` is
+ * false, the global `Response` is the light one until the server closes.
  */
-export function serve(app: HonoFetchApp, options?: ServeOptions): Promise<ServeResult> {
-  return serveHandler(createHonoHandler(app), options);
+export async function serve(app: HonoFetchApp, options: HonoServeOptions = {}): Promise<ServeResult> {
+  const release = options.overrideGlobalResponse === false ? undefined : useLightResponseGlobally();
+  let server: ServeResult;
+  try {
+    server = await serveHandler(honoHandler(app), options);
+  } catch (error) {
+    release?.();
+    throw error;
+  }
+  return {
+    get address() {
+      return server.address;
+    },
+    async close() {
+      try {
+        await server.close();
+      } finally {
+        release?.();
+      }
+    },
+  };
 }

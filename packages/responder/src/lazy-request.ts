@@ -187,16 +187,43 @@ export function createRequest(source: RequestSource): Request {
   return standardRequest(source);
 }
 
-/** A Request built with the public constructor: what the runtime's own fetch and Request accept. */
+/**
+ * A Request built with the public constructor: what the runtime's own fetch and Request accept. Its
+ * `signal` is the request's own abort signal, created only when something reads it: handing one to
+ * the constructor costs an AbortController per request (and undici's weak follow machinery) whether
+ * or not the handler ever looks, ~8 µs of a 30 µs GET on Node 24. The one difference this makes: a
+ * Request copied from it with `new Request(request)` or `fetch(request)` does not follow the abort
+ * (`clone()` does); pass `{ signal: request.signal }` along to have it follow.
+ */
+class StandardRequest extends Request {
+  readonly #source: RequestSource;
+  readonly #url: string;
+
+  constructor(url: string, init: RequestInit, source: RequestSource) {
+    super(url, init);
+    this.#source = source;
+    this.#url = url;
+  }
+
+  override get signal(): AbortSignal {
+    return this.#source.signal;
+  }
+
+  // requestUrl() returns the URL as the WHATWG parser serializes it, which is what the inherited getter
+  // would rebuild from the parsed URL on every read.
+  override get url(): string {
+    return this.#url;
+  }
+}
+
 function standardRequest(source: RequestSource): Request {
   const init: RequestInit & { duplex?: 'half' } = {
     method: requestMethod(source.params),
     headers: requestHeaders(source.params),
-    signal: source.signal,
   };
   if (source.body) {
     init.body = source.body.getStream();
     init.duplex = 'half';
   }
-  return new Request(requestUrl(source.params), init);
+  return new StandardRequest(requestUrl(source.params), init, source);
 }

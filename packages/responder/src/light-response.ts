@@ -2,13 +2,25 @@
 // '@fcgi/responder'`. It is `instanceof Response`, but for string and byte bodies it only stores
 // (body, init); the responder writes it without ever building web streams or Headers. Anything else
 // (a stream or Blob body, or reading .body / clone() / formData()) builds a real Response on first use.
-// The global Response is never replaced.
+// The global Response is replaced only through useLightResponseGlobally(), which the framework adapters
+// call by default (see global-response.ts).
 
 import { delegateToNative } from './prototype-delegation';
 
 type LightBody = string | Uint8Array<ArrayBuffer> | null;
 
-const NativeResponse = globalThis.Response;
+/** Set on a class standing in for the global Response: the runtime's own class it replaced. */
+export const REPLACED_NATIVE = Symbol.for('@fcgi/responder.native-response');
+
+/** The runtime's own Response, even when another copy of this module has already replaced the global. */
+function runtimeResponse(): typeof Response {
+  const current = globalThis.Response as typeof Response & { [REPLACED_NATIVE]?: typeof Response };
+  return current[REPLACED_NATIVE] ?? current;
+}
+
+export const NativeResponse: typeof Response = runtimeResponse();
+const isNativeInstance = (value: unknown): boolean =>
+  Function.prototype[Symbol.hasInstance].call(NativeResponse, value);
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -29,7 +41,12 @@ export class LightResponse {
   private readonly init: ResponseInit;
   private realResponse: Response | undefined;
   private builtHeaders: Headers | undefined;
-  private used = false;
+  #used = false;
+
+  /** Whether `value` is a LightResponse (`instanceof` also accepts every native Response). */
+  static isLight(value: unknown): value is LightResponse {
+    return typeof value === 'object' && value !== null && #used in value;
+  }
 
   constructor(body?: BodyInit | null, init: ResponseInit = {}) {
     const status = checkedInit(init);
@@ -88,7 +105,7 @@ export class LightResponse {
   }
 
   get bodyUsed(): boolean {
-    return this.realResponse ? this.realResponse.bodyUsed : this.used;
+    return this.realResponse ? this.realResponse.bodyUsed : this.#used;
   }
 
   async text(): Promise<string> {
@@ -121,7 +138,7 @@ export class LightResponse {
   /** The real undici Response, built once; from then on it owns the body. */
   toResponse(): Response {
     if (!this.realResponse) {
-      if (this.used) throw new TypeError('Body is unusable: the response body has already been read');
+      if (this.#used) throw new TypeError('Body is unusable: the response body has already been read');
       const init: ResponseInit = {
         status: this.init.status,
         statusText: this.init.statusText,
@@ -134,7 +151,7 @@ export class LightResponse {
 
   /** What the responder writes, when no real Response was needed; undefined otherwise. */
   lightParts(): LightParts | undefined {
-    if (this.realResponse || this.used) return undefined;
+    if (this.realResponse || this.#used) return undefined;
     let headers: Headers | Array<[string, string]>;
     if (this.builtHeaders) headers = this.builtHeaders;
     else {
@@ -142,11 +159,9 @@ export class LightResponse {
       if (!list) headers = this.headers;
       else {
         headers = list;
-        if (
-          typeof this.lightBody === 'string' &&
-          !list.some(([name]) => name.toLowerCase() === 'content-type')
-        ) {
-          list.push(['content-type', 'text/plain;charset=UTF-8']);
+        if (typeof this.lightBody === 'string' && !list.some(([name]) => name === 'content-type')) {
+          const at = list.findIndex(([name]) => name > 'content-type');
+          list.splice(at === -1 ? list.length : at, 0, ['content-type', 'text/plain;charset=UTF-8']);
         }
       }
     }
@@ -154,20 +169,46 @@ export class LightResponse {
   }
 
   private consume(): LightBody {
-    if (this.used) throw new TypeError('Body is unusable: the response body has already been read');
-    this.used = true;
+    if (this.#used) throw new TypeError('Body is unusable: the response body has already been read');
+    this.#used = true;
     return this.lightBody;
   }
 }
 
-/** Plain header init (record or pairs) as a list, without building a Headers; undefined for a Headers. */
+/**
+ * Plain header init (record or pairs) as the list a Headers built from it would iterate: lower-case
+ * names in order, a repeated name's values joined with ", " (each Set-Cookie kept as its own line), so
+ * the head written is byte for byte the global Response's. Undefined for a Headers.
+ */
 function headerList(init: HeadersInit | undefined): Array<[string, string]> | undefined {
   if (init === undefined) return [];
   if (init instanceof Headers) return undefined;
   const pairs = Array.isArray(init) ? init : Object.entries(init as Record<string, string>);
-  return pairs.map(
-    ([name, value]) => [String(name), normalizeHeaderValue(String(value))] as [string, string],
-  );
+  const list: Array<[string, string]> = [];
+  let sorted = true;
+  for (const [rawName, rawValue] of pairs) {
+    const name = String(rawName).toLowerCase();
+    const value = normalizeHeaderValue(String(rawValue));
+    const previous = list.length > 0 ? list[list.length - 1]![0] : '';
+    if (name < previous) sorted = false;
+    if (name === previous && name !== 'set-cookie') {
+      list[list.length - 1]![1] += `, ${value}`;
+      continue;
+    }
+    list.push([name, value]);
+  }
+  return sorted ? list : merged(list);
+}
+
+/** The entries sorted by name (stable, so Set-Cookie lines keep their order), repeated names joined. */
+function merged(list: Array<[string, string]>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const entry of list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const last = out[out.length - 1];
+    if (last && last[0] === entry[0] && entry[0] !== 'set-cookie') last[1] += `, ${entry[1]}`;
+    else out.push(entry);
+  }
+  return out;
 }
 
 // What the global Response accepts, checked the same way and with the same errors, so that switching
@@ -221,9 +262,43 @@ function lightHeaders(init: HeadersInit | undefined, body: LightBody): Headers {
   return headers;
 }
 
+/**
+ * The class that stands in for the global Response (useLightResponseGlobally()): a LightResponse that
+ * copies a byte body when it is created, as the Fetch standard does, so an app that reuses its buffer
+ * afterwards still sends what it passed. The opt-in import keeps bytes by reference instead.
+ */
+export class GlobalLightResponse extends LightResponse {
+  static readonly [REPLACED_NATIVE]: typeof Response = NativeResponse;
+
+  constructor(body?: BodyInit | null, init?: ResponseInit) {
+    super(ArrayBuffer.isView(body) || body instanceof ArrayBuffer ? copyOf(body) : body, init);
+  }
+}
+
+function copyOf(bytes: ArrayBufferView | ArrayBuffer): Uint8Array<ArrayBuffer> {
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes.slice(0));
+  return new Uint8Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+  );
+}
+
+/**
+ * `instanceof` for LightResponse and the class standing in for the global: every Response is an
+ * instance, a light one (its prototype chain includes the native prototype) and a native one such as
+ * what fetch() returns, so `instanceof Response` keeps passing for both. A subclass of either keeps the
+ * ordinary check.
+ */
+function isResponse(this: unknown, value: unknown): boolean {
+  if (this !== LightResponse && this !== GlobalLightResponse) {
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+  return isNativeInstance(value);
+}
+Object.defineProperty(LightResponse, Symbol.hasInstance, { configurable: true, value: isResponse });
+
 // The rest of Response.prototype (type, url, redirected, clone(), formData(), ...) is served by the real
-// Response.
-delegateToNative(LightResponse, NativeResponse, new NativeResponse(null), (light: LightResponse) =>
-  light.toResponse(),
+// Response; called on a native Response (which passes `instanceof` too), they act on it directly.
+delegateToNative(LightResponse, NativeResponse, new NativeResponse(null), (self: Response) =>
+  LightResponse.isLight(self) ? self.toResponse() : self,
 );
 Object.setPrototypeOf(LightResponse, NativeResponse);

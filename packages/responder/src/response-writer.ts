@@ -59,7 +59,7 @@ export function writeResponse(
   isHead: boolean,
   appStatus: number,
 ): Promise<void> | undefined {
-  if (response instanceof LightResponse) {
+  if (LightResponse.isLight(response)) {
     const light = response.lightParts();
     if (light) {
       writeLight(sink, light, isHead, appStatus);

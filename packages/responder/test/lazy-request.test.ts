@@ -125,6 +125,30 @@ describe.each(strategies)('the %s Request', (strategy) => {
     ).toEqual([null, '']);
   });
 
+  test('url is exactly what the URL parser serializes, also in a copy, for a target it normalizes', async () => {
+    expect(
+      await roundTrip(
+        (request) => [request.url, new URL(request.url).href, new Request(request).url],
+        'GET',
+        undefined,
+        { REQUEST_URI: '/a/./b/../c d?q=1 2' },
+      ),
+    ).toEqual([
+      'http://example.test:8080/a/c%20d?q=1%202',
+      'http://example.test:8080/a/c%20d?q=1%202',
+      'http://example.test:8080/a/c%20d?q=1%202',
+    ]);
+  });
+
+  test('request.signal is one signal, the same on every read', async () => {
+    expect(
+      await roundTrip((request) => {
+        const first = request.signal;
+        return first === request.signal;
+      }),
+    ).toBe(true);
+  });
+
   test('request.signal is an AbortSignal that has not fired', async () => {
     expect(
       await roundTrip((request) => [request.signal instanceof AbortSignal, request.signal.aborted]),
