@@ -118,6 +118,7 @@ export const HONO_COLUMN = 'hono-node-server';
 export const CEILING_COLUMN = 'nginx-ceiling';
 export const OURS_COLUMN = 'ours-keepconn';
 export const OURS_LIGHT_COLUMN = 'ours-light';
+export const FCGI_HONO_COLUMN = 'fcgi-hono';
 export const NODE_FASTCGI_COLUMN = 'node-fastcgi';
 
 export const COLUMNS: Column[] = [
@@ -144,6 +145,12 @@ export const COLUMNS: Column[] = [
     label: '@fcgi/responder + Hono app, keep_conn',
     start: nodeBackend('ours-hono', 'ours.js', { BENCH_APP: 'hono' }),
     front: fastcgi('ours-hono', true),
+  },
+  {
+    id: FCGI_HONO_COLUMN,
+    label: '@fcgi/hono (defaults) + the same Hono app as @hono/node-server, keep_conn',
+    start: nodeBackend(FCGI_HONO_COLUMN, 'fcgi-hono.js'),
+    front: fastcgi(FCGI_HONO_COLUMN, true),
   },
   {
     id: HONO_COLUMN,
