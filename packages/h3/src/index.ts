@@ -5,4 +5,11 @@ export {
   type FcgiServerRequest,
   getRequestInfo,
 } from './runtime';
-export { createH3Handler, type H3FetchApp, type H3HandlerOptions, type H3WebHandler, serve } from './serve';
+export {
+  createH3Handler,
+  type H3FetchApp,
+  type H3HandlerOptions,
+  type H3ServeOptions,
+  type H3WebHandler,
+  serve,
+} from './serve';

@@ -1,4 +1,10 @@
-import { type Handler, type ServeOptions, type ServeResult, serve as serveHandler } from '@fcgi/responder';
+import {
+  type Handler,
+  type ServeOptions,
+  type ServeResult,
+  serve as serveHandler,
+  withLightResponseGlobally,
+} from '@fcgi/responder';
 import { attachRequestInfo, type FcgiHandlerContext } from './runtime';
 import { createWaitUntilTracker } from './wait-until';
 
@@ -13,6 +19,15 @@ export type H3WebHandler = (request: Request, context: FcgiHandlerContext) => Re
 export interface H3HandlerOptions {
   /** Receives the promises the app passes to `event.waitUntil()`; by default they just run. */
   waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+export interface H3ServeOptions extends ServeOptions {
+  /**
+   * Replace the global `Response` with `@fcgi/responder`'s light Response while the server runs, so
+   * the responses h3 builds are written without web streams. It is `instanceof` the runtime's Response
+   * and the runtime's own responses (from `fetch()`) are `instanceof` it. Default true.
+   */
+  overrideGlobalResponse?: boolean;
 }
 
 const DEFAULT_CLOSE_TIMEOUT = 5000;
@@ -42,14 +57,17 @@ export function createH3Handler(app: H3FetchApp | H3WebHandler, options: H3Handl
 /**
  * Serves an h3 app over FastCGI: an h3 v2 app as is, an h3 v1 app as `toWebHandler(app)` (see
  * `createH3Handler` for what each request carries). `close()` also lets pending `event.waitUntil()`
- * work finish, for up to `closeTimeout` ms.
+ * work finish, for up to `closeTimeout` ms. Unless `overrideGlobalResponse` is false, the global `Response`
+ * is the light one until the server closes.
  */
 export async function serve(
   app: H3FetchApp | H3WebHandler,
-  options: ServeOptions = {},
+  options: H3ServeOptions = {},
 ): Promise<ServeResult> {
   const tracker = createWaitUntilTracker();
-  const server = await serveHandler(createH3Handler(app, { waitUntil: tracker.waitUntil }), options);
+  const server = await withLightResponseGlobally(options.overrideGlobalResponse, () =>
+    serveHandler(createH3Handler(app, { waitUntil: tracker.waitUntil }), options),
+  );
   return {
     get address() {
       return server.address;

@@ -5,6 +5,7 @@ import {
   type ServeResult,
   serve as serveHandler,
   useLightResponseGlobally,
+  withLightResponseGlobally,
 } from '@fcgi/responder';
 import { withoutConnectionHeaders } from './connection-headers';
 
@@ -52,25 +53,8 @@ export function createHonoHandler(app: HonoFetchApp, options: HonoHandlerOptions
  * `c.env` (type the app with `new Hono<FcgiEnv>()` to get it typed). Unless `overrideGlobalResponse` is
  * false, the global `Response` is the light one until the server closes.
  */
-export async function serve(app: HonoFetchApp, options: HonoServeOptions = {}): Promise<ServeResult> {
-  const release = options.overrideGlobalResponse === false ? undefined : useLightResponseGlobally();
-  let server: ServeResult;
-  try {
-    server = await serveHandler(honoHandler(app), options);
-  } catch (error) {
-    release?.();
-    throw error;
-  }
-  return {
-    get address() {
-      return server.address;
-    },
-    async close() {
-      try {
-        await server.close();
-      } finally {
-        release?.();
-      }
-    },
-  };
+export function serve(app: HonoFetchApp, options: HonoServeOptions = {}): Promise<ServeResult> {
+  return withLightResponseGlobally(options.overrideGlobalResponse, () =>
+    serveHandler(honoHandler(app), options),
+  );
 }

@@ -6,6 +6,7 @@
 // class comes back when the last server that asked for the stand-in closes.
 
 import { GlobalLightResponse, REPLACED_NATIVE } from './light-response';
+import type { ServeResult } from './types';
 
 let holders = 0;
 let previous: PropertyDescriptor | undefined;
@@ -41,4 +42,35 @@ export function useLightResponseGlobally(): () => void {
 /** Whether the global Response is the light one right now (this copy's or another's). */
 export function lightResponseIsGlobal(): boolean {
   return REPLACED_NATIVE in globalThis.Response;
+}
+
+/**
+ * For adapters: starts a server with the global Response replaced, unless `override` is false, and
+ * gives the global back when that server closes (or fails to start).
+ */
+export async function withLightResponseGlobally(
+  override: boolean | undefined,
+  start: () => Promise<ServeResult>,
+): Promise<ServeResult> {
+  const release = override === false ? undefined : useLightResponseGlobally();
+  let server: ServeResult;
+  try {
+    server = await start();
+  } catch (error) {
+    release?.();
+    throw error;
+  }
+  if (!release) return server;
+  return {
+    get address() {
+      return server.address;
+    },
+    async close() {
+      try {
+        await server.close();
+      } finally {
+        release();
+      }
+    },
+  };
 }

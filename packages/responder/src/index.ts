@@ -3,7 +3,11 @@ import { LightResponse } from './light-response';
 export { AppStatus } from './app-status';
 export { Connection, serveConnection } from './connection';
 export { ConnectionDeniedError, HandlerError, ProtocolError } from './errors';
-export { lightResponseIsGlobal, useLightResponseGlobally } from './global-response';
+export {
+  lightResponseIsGlobal,
+  useLightResponseGlobally,
+  withLightResponseGlobally,
+} from './global-response';
 export { DEFAULTS } from './options';
 export { serve } from './serve';
 export type {

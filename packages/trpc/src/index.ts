@@ -4,4 +4,4 @@ export {
   type FcgiCreateContextFnOptions,
   type TRPCHandlerOptions,
 } from './handler';
-export { serveTRPC } from './serve';
+export { serveTRPC, type TRPCServeOptions } from './serve';
