@@ -1,5 +1,6 @@
 import {
   type Handler,
+  LightResponse,
   type RequestInfo,
   type ServeOptions,
   type ServeResult,
@@ -19,20 +20,25 @@ export interface HonoHandlerOptions {
    * Replace the global `Response` with `@fcgi/responder`'s light Response, which the responder writes
    * without web streams (Hono's `c.text()`, `c.json()`, `c.body()` build a `new Response`). It is
    * `instanceof` the runtime's Response and the runtime's own responses (from `fetch()`) are
-   * `instanceof` it; bodies, statics and errors are the standard ones. Default true; false keeps the
-   * runtime's class.
+   * `instanceof` it; bodies, statics and errors are the standard ones, except that a byte body is kept
+   * by reference rather than copied (as `@hono/node-server` does): do not change a buffer after
+   * answering with it. Default true; false keeps the runtime's class.
    */
   overrideGlobalResponse?: boolean;
 }
 
 export interface HonoServeOptions extends ServeOptions, HonoHandlerOptions {}
 
+// A light Response never needs the copy: the responder drops connection headers from it as it writes,
+// and reading its headers here would build the Headers object it exists to avoid.
+function forResponder(response: Response): Response {
+  return LightResponse.isLight(response) ? response : withoutConnectionHeaders(response);
+}
+
 function honoHandler(app: HonoFetchApp): Handler {
   return (request, info) => {
     const response = app.fetch(request, info);
-    return response instanceof Response
-      ? withoutConnectionHeaders(response)
-      : response.then(withoutConnectionHeaders);
+    return response instanceof Response ? forResponder(response) : response.then(forResponder);
   };
 }
 

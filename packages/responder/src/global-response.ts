@@ -2,8 +2,9 @@
 // responses with `new Response(...)`, and the light Response is what the responder writes without web
 // streams. The stand-in keeps every guarantee code relies on: its instances are `instanceof` the
 // runtime's Response, the runtime's own responses (fetch() results, Response.error()) are `instanceof`
-// the stand-in, and it copies byte bodies as the standard does. Holders are counted, so the runtime's
-// class comes back when the last server that asked for the stand-in closes.
+// the stand-in, and statics, body types and errors are the standard ones. One difference, as in
+// `@hono/node-server`: a byte body is kept by reference, not copied. Holders are counted, so the
+// runtime's class comes back when the last server that asked for the stand-in closes.
 
 import { GlobalLightResponse, REPLACED_NATIVE } from './light-response';
 import type { ServeResult } from './types';
