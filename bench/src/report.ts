@@ -1,5 +1,12 @@
 import { CASES } from './cases';
-import { CEILING_COLUMN, HONO_COLUMN, NODE_FASTCGI_COLUMN, OURS_COLUMN, OURS_LIGHT_COLUMN } from './columns';
+import {
+  CEILING_COLUMN,
+  FCGI_HONO_COLUMN,
+  HONO_COLUMN,
+  NODE_FASTCGI_COLUMN,
+  OURS_COLUMN,
+  OURS_LIGHT_COLUMN,
+} from './columns';
 import {
   type MemoryBenchRun,
   type MicroBenchRun,
@@ -116,6 +123,112 @@ function goals(run: NginxBenchRun, ours: string, memory?: MemoryBenchRun): Goal[
   return out;
 }
 
+// The FastCGI columns nginx's own cost is compared for: the proxy_pass one is @hono/node-server.
+const FASTCGI_KEEPCONN_COLUMNS = [FCGI_HONO_COLUMN, OURS_COLUMN, OURS_LIGHT_COLUMN];
+
+/** Issue 15: the same Hono app through @fcgi/hono (defaults) against @hono/node-server, on one run. */
+function honoGoals(run: NginxBenchRun): Goal[] {
+  const get = (variant: Variant, caseId: string, column: string): Summary =>
+    summarize(run, variant, caseId, column);
+  const measured = (column: string) =>
+    CASES.filter(
+      (c) => get('split', c.id, column).okRounds > 0 && get('split', c.id, HONO_COLUMN).okRounds > 0,
+    ).map((c) => c.id);
+  const versus = (
+    column: string,
+    ids: string[],
+    pick: (s: Summary) => number | undefined,
+    text: string,
+    ok: (r: number) => boolean,
+  ): Goal => {
+    const values = ids
+      .filter((id) => measured(column).includes(id))
+      .map((id) => ({ id, r: ratio(pick(get('split', id, column)), pick(get('split', id, HONO_COLUMN))) }));
+    return {
+      text,
+      met: values.length ? values.every((x) => x.r !== undefined && ok(x.r)) : undefined,
+      detail: values.map((x) => `${x.id} ${fmtRatio(x.r)}`).join(', '),
+    };
+  };
+  const all = CASES.map((c) => c.id);
+  const cpu = (s: Summary) => s.backendUsPerRequest;
+  const out: Goal[] = [
+    versus(
+      FCGI_HONO_COLUMN,
+      all,
+      (s) => s.rpsMedian,
+      '@fcgi/hono: req/s ≥ 1.1× on every case',
+      (r) => r >= 1.1,
+    ),
+    versus(
+      FCGI_HONO_COLUMN,
+      ['hello', 'echo-1k'],
+      cpu,
+      '@fcgi/hono: backend CPU ≤ 0.8× on hello, 1 KiB',
+      (r) => r <= 0.8,
+    ),
+    versus(
+      FCGI_HONO_COLUMN,
+      ['echo-64k', 'bytes-1m'],
+      cpu,
+      '@fcgi/hono: backend CPU ≤ 0.9× on 64 KiB, 1 MiB',
+      (r) => r <= 0.9,
+    ),
+    versus(
+      FCGI_HONO_COLUMN,
+      all,
+      (s) => s.latencyP99Us,
+      '@fcgi/hono: p99 ≤ hono’s on every case',
+      (r) => r <= 1,
+    ),
+    versus(
+      FCGI_HONO_COLUMN,
+      all,
+      (s) => s.peakRssKiB,
+      '@fcgi/hono: peak RSS ≤ hono’s on every case',
+      (r) => r <= 1,
+    ),
+  ];
+  const shared = ratio(
+    get('shared', 'hello', FCGI_HONO_COLUMN).rpsMedian,
+    get('shared', 'hello', HONO_COLUMN).rpsMedian,
+  );
+  out.push({
+    text: '@fcgi/hono, nginx + backend on one core, GET /hello: req/s ≥ 1.2×',
+    met: shared === undefined ? undefined : shared >= 1.2,
+    detail: fmtRatio(shared),
+  });
+  out.push(
+    versus(
+      OURS_COLUMN,
+      all,
+      cpu,
+      'serve() + global Response: backend CPU ≤ 1.0× on every case',
+      (r) => r <= 1,
+    ),
+  );
+  out.push(
+    versus(
+      OURS_LIGHT_COLUMN,
+      ['hello', 'echo-1k'],
+      cpu,
+      'opt-in light Response: backend CPU ≤ 0.7× on hello, 1 KiB',
+      (r) => r <= 0.7,
+    ),
+  );
+  const proxied = get('split', 'bytes-1m', HONO_COLUMN).nginxUsPerRequest;
+  const overFastcgi = FASTCGI_KEEPCONN_COLUMNS.map((id) => ({
+    id,
+    r: ratio(get('split', 'bytes-1m', id).nginxUsPerRequest, proxied),
+  })).filter((x) => x.r !== undefined);
+  out.push({
+    text: 'nginx CPU per 1 MiB request over FastCGI ≤ over proxy_pass',
+    met: overFastcgi.length ? overFastcgi.every((x) => (x.r ?? 2) <= 1) : undefined,
+    detail: overFastcgi.map((x) => `${x.id} ${fmtRatio(x.r)}`).join(', '),
+  });
+  return out;
+}
+
 export function renderResults(
   run: NginxBenchRun,
   micro: MicroBenchRun | undefined,
@@ -157,8 +270,19 @@ export function renderResults(
   for (const note of run.notes) lines.push(`- ${note}`);
   lines.push('');
 
-  lines.push('## Goals (issue 7)', '');
   const verdict = (g: Goal) => (g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**');
+  lines.push('## Goals (issue 15): the same Hono app, `@fcgi/hono` against `@hono/node-server`', '');
+  lines.push(
+    '`fcgi-hono` is `serve(app)` from `@fcgi/hono` with its defaults, serving the very Hono app the',
+    '`@hono/node-server` column serves, unmodified. Ratios are ours ÷ `@hono/node-server` in this run.',
+    '',
+    '| goal | met | measured |',
+    '|---|---|---|',
+  );
+  for (const g of honoGoals(run)) lines.push(`| ${g.text} | ${verdict(g)} | ${g.detail} |`);
+  lines.push('', '![Backend CPU per request](./chart.svg)', '');
+
+  lines.push('## Goals (issue 7)', '');
   const plain = goals(run, OURS_COLUMN, memory);
   const light = goals(run, OURS_LIGHT_COLUMN, memory);
   lines.push(

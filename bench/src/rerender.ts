@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analysisSection } from './analysis';
+import { renderChart } from './chart';
 import { renderResults } from './report';
 import type { MemoryBenchRun, MicroBenchRun, NginxBenchRun } from './results';
 import { benchDir, latestRaw } from './results-io';
@@ -18,4 +19,5 @@ writeFileSync(
   join(benchDir, 'RESULTS.md'),
   renderResults(nginx.data, micro?.data, memory?.data, files, analysisSection()),
 );
-process.stdout.write(`wrote bench/RESULTS.md from ${files.join(', ')}\n`);
+writeFileSync(join(benchDir, 'chart.svg'), renderChart(nginx.data));
+process.stdout.write(`wrote bench/RESULTS.md and bench/chart.svg from ${files.join(', ')}\n`);

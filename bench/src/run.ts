@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analysisSection } from './analysis';
+import { renderChart } from './chart';
 import { runMemoryBench } from './memory-bench';
 import { runMicroBench } from './micro-bench';
 import { runNginxBench } from './nginx-bench';
@@ -36,6 +37,7 @@ try {
     process.stdout.write(markdown);
   } else {
     writeFileSync(join(benchDir, 'RESULTS.md'), markdown);
+    writeFileSync(join(benchDir, 'chart.svg'), renderChart(nginxRun));
     process.stdout.write(`${markdown}\nwrote bench/RESULTS.md\n`);
   }
 } catch (error) {
