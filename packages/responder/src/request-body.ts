@@ -120,6 +120,18 @@ export class RequestBody {
    */
   async chunksToEnd(): Promise<Uint8Array[]> {
     if (this.stream) return readAll(this.stream);
+    return this.gather();
+  }
+
+  /**
+   * The whole body gathered from the chunks, not through the stream handed out: for a caller that has
+   * just locked that stream, so that nothing else can read it, and wants no stream reads in between.
+   */
+  chunksBesideStream(): Promise<Uint8Array[]> {
+    return this.gather();
+  }
+
+  private async gather(): Promise<Uint8Array[]> {
     this.disturbed = true;
     const gathered: Uint8Array[] = [];
     for (;;) {

@@ -175,6 +175,66 @@ describe.each(strategies)('the %s Request', (strategy) => {
     ]);
   });
 
+  test('a body of several records reads the same through text(), json() and arrayBuffer() as through its stream', async () => {
+    const big = JSON.stringify(Array.from({ length: 30_000 }, (_, i) => `row ${i}`));
+    const sizeOf = (text: string) => Buffer.byteLength(text);
+    const readers: Array<(r: Request) => Promise<string>> = [
+      (r) => r.text(),
+      async (r) => JSON.stringify(await r.json()),
+      async (r) => Buffer.from(await r.arrayBuffer()).toString(),
+    ];
+    for (const read of readers) {
+      const [direct, streamed] = (await roundTrip(
+        async (request) => {
+          const copy = request.clone();
+          return [await read(request), await new Response(copy.body).text()];
+        },
+        'POST',
+        big,
+        { CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(sizeOf(big)) },
+      )) as [string, string];
+      expect(sizeOf(big)).toBeGreaterThan(2 * 65535);
+      expect(direct).toBe(streamed);
+      expect(direct).toBe(big);
+    }
+  });
+
+  test('once its body is read, the request is used for bodyUsed, a second read, new Request() and clone()', async () => {
+    const attempt = async (run: () => unknown) => {
+      try {
+        await run();
+        return 'ok';
+      } catch (error) {
+        return (error as Error).name;
+      }
+    };
+    expect(
+      await roundTrip(async (request) => {
+        await request.arrayBuffer();
+        return [
+          request.bodyUsed,
+          await attempt(() => request.text()),
+          await attempt(() => new Request(request)),
+          await attempt(() => request.clone()),
+        ];
+      }),
+    ).toEqual([true, 'TypeError', 'TypeError', 'TypeError']);
+  });
+
+  test('a body partly read through its stream cannot then be read whole', async () => {
+    expect(
+      await roundTrip(async (request) => {
+        await request.body?.getReader().read();
+        try {
+          await request.arrayBuffer();
+          return 'read';
+        } catch (error) {
+          return (error as Error).name;
+        }
+      }),
+    ).toBe('TypeError');
+  });
+
   test('request.signal is one signal, the same on every read', async () => {
     expect(
       await roundTrip((request) => {
