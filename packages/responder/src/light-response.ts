@@ -50,7 +50,8 @@ export class LightResponse {
 
   constructor(body?: BodyInit | null, init: ResponseInit = {}) {
     const status = checkedInit(init);
-    this.init = status === init.status ? init : { ...init, status };
+    // A status left out reads as 200 through the getter: only a converted one needs a copy of init.
+    this.init = init.status === undefined || status === init.status ? init : { ...init, status };
     if (body === undefined || body === null) this.lightBody = null;
     else if (typeof body === 'string') this.lightBody = body;
     // Bytes are kept by reference, not copied as the Fetch standard would (a 1 MiB body would cost a
