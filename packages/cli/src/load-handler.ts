@@ -21,7 +21,7 @@ export async function loadHandler(specifier: string, cwd: string): Promise<Handl
   } catch (error) {
     const hint =
       (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[mc]?ts$/.test(path)
-        ? ' (Node cannot import TypeScript by itself: build it to .js first, or run fcgi with node --import tsx)'
+        ? ` (Node ${process.versions.node} cannot import TypeScript by itself: build it to .js first, run fcgi with node --import tsx, or use Node 22.18 or newer, which strips types)`
         : '';
     throw new CliError(`cannot load module ${specifier}: ${messageOf(error)}${hint}`, undefined, {
       cause: error,
