@@ -24,7 +24,7 @@ with a fetch(request, info) method ("export default app" from Hono works unchang
 
 Options:
   --socket PATH        listen on a unix socket (default: $FCGI_SOCKET); a stale file is replaced
-  --socket-mode MODE   permissions of the socket file, e.g. 660 (default: the umask's)
+  --socket-mode MODE   permissions of the socket file (default 660: owner and group, whatever the umask)
   --port N             listen on TCP port N (default: $FCGI_PORT; 0 = any free port)
   --host H             TCP address to bind (default 127.0.0.1)
   --workers N          run N worker processes sharing one listener; a crashed worker is replaced

@@ -25,6 +25,9 @@ afterEach(async () => {
   await dir.remove();
 });
 
+/** Starts the CLI through a shell that first sets a umask that would make the socket world-writable. */
+const UMASK_000 = ['sh', '-c', 'umask 000 && exec "$0" "$@"'];
+
 function start(args: string[], options: Parameters<typeof spawnCli>[1] = {}): CliProcess {
   const proc = spawnCli(args, options);
   processes.push(proc);
@@ -61,6 +64,13 @@ describe('fcgi serve', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     const proc = start(['serve', fixture('app.mjs'), '--socket', socket, '--socket-mode', '600']);
     await proc.waitForOutput(/listening on/);
     expect((await stat(socket)).mode & 0o777).toBe(0o600);
+  });
+
+  it('without --socket-mode the socket is 0660 even under umask 000', async () => {
+    const socket = join(dir.path, 'default-mode.sock');
+    const proc = start(['serve', fixture('app.mjs'), '--socket', socket], { via: UMASK_000 });
+    await proc.waitForOutput(/listening on/);
+    expect((await stat(socket)).mode & 0o777).toBe(0o660);
   });
 
   it('takes the socket path from FCGI_SOCKET', async () => {
@@ -219,6 +229,15 @@ describe('fcgi serve', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
 });
 
 describe('fcgi serve --workers', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
+  it('creates the shared socket 0660 even under umask 000', async () => {
+    const socket = join(dir.path, 'workers-mode.sock');
+    const proc = start(['serve', fixture('app.mjs'), '--socket', socket, '--workers', '2'], {
+      via: UMASK_000,
+    });
+    await proc.waitForOutput(/listening on unix:.* with 2 workers/);
+    expect((await stat(socket)).mode & 0o777).toBe(0o660);
+  });
+
   it('spreads connections over the workers on one shared socket', async () => {
     const socket = join(dir.path, 'pool.sock');
     const proc = start(['serve', fixture('app.mjs'), '--socket', socket, '--workers', '2']);

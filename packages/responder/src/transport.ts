@@ -1,5 +1,6 @@
-import { chmodSync, fstatSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, fstatSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import type { ServeOptions } from './types';
 
 /** A server that is listening, plus what close() must clean up. */
@@ -12,6 +13,14 @@ export interface Listener {
 }
 
 const SYSTEMD_FIRST_FD = 3;
+/**
+ * The socket file's mode unless `socketMode` says otherwise: owner and group may connect, others may
+ * not, whatever the umask (php-fpm's `listen.mode` default). The web server reaches it through a group
+ * it shares with the app. The mode is set right after bind(); to leave no moment at all in which a
+ * permissive umask could expose the socket, keep it in a directory only the app and the web server can
+ * enter (e.g. /run/app, mode 0750), which the README recommends anyway.
+ */
+export const DEFAULT_SOCKET_MODE = 0o660;
 const FCGI_LISTENSOCK_FILENO = 0;
 
 /**
@@ -30,7 +39,12 @@ export async function openListener(
   }
   if (options.socketPath !== undefined) {
     const server = await listenUnix(options.socketPath);
-    if (options.socketMode !== undefined) chmodSync(options.socketPath, options.socketMode);
+    try {
+      chmodSync(options.socketPath, options.socketMode ?? DEFAULT_SOCKET_MODE);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
     return { server, socketPath: options.socketPath, kind: 'unix' };
   }
   if (options.port !== undefined || options.host !== undefined) {
@@ -84,7 +98,7 @@ async function listenUnix(path: string): Promise<Server> {
   try {
     return await listen({ path });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw explainUnixListenError(path, error);
   }
   if (!lstatSync(path).isSocket()) {
     throw new Error(`socketPath ${path} exists and is not a socket; refusing to replace it`);
@@ -98,6 +112,25 @@ async function listenUnix(path: string): Promise<Server> {
   }
   unlinkSync(path);
   return listen({ path });
+}
+
+/**
+ * The bind error, said in terms of what to do: a missing or unwritable directory is by far the most
+ * common cause (/run/app does not exist until something creates it). The code and cause are kept.
+ */
+function explainUnixListenError(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  const dir = dirname(resolve(path));
+  if (code !== 'ENOENT' && code !== 'EACCES' && code !== 'EPERM') return error;
+  // Node reports a missing directory as EACCES too, so look rather than trust the code.
+  const advice = existsSync(dir)
+    ? `the directory ${dir} is not writable by this process: make it writable for the app's user or choose another socketPath`
+    : `the directory ${dir} does not exist: create it (e.g. mkdir -p ${dir}, owned by the user the app runs as) or choose another socketPath`;
+  const explained = new Error(`cannot listen on unix socket ${path}: ${advice} (${code})`, {
+    cause: error,
+  }) as NodeJS.ErrnoException;
+  explained.code = code;
+  return explained;
 }
 
 function isLive(path: string): Promise<boolean> {

@@ -40,7 +40,7 @@ export interface ServeOptions {
   host?: string;
   /** Unix socket path; a stale socket file is replaced, a live one is never stolen. */
   socketPath?: string;
-  /** chmod applied to socketPath after binding (e.g. 0o660). Default: left to the process umask. */
+  /** chmod applied to socketPath right after binding. Default 0o660 (owner and group), whatever the umask. */
   socketMode?: number;
   /** An existing net.Server to serve on (listening or not: it is used as given, and closed by close()). */
   server?: Server;

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import {
   encodeBeginRequest,
   encodeParams,
@@ -72,11 +73,37 @@ describe('unix sockets', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
-  test('without socketMode the socket is not world-writable', async () => {
+  test('without socketMode the socket is 0660 (owner and group only)', async () => {
     const dir = servers.tempDir();
     const path = dir.socket();
     servers.track(await serve(whoami, { socketPath: path }));
-    expect(statSync(path).mode & 0o002).toBe(0);
+    expect(statSync(path).mode & 0o777).toBe(0o660);
+  });
+
+  test('under umask 000 the socket is still 0660, not world-writable', async () => {
+    const path = servers.tempDir().socket();
+    const script = await childServerScript();
+    const child = await startChild('sh', ['-c', `umask 000 && exec "${process.execPath}" "${script}"`], {
+      env: { CHILD_SOCKET: path },
+    });
+    try {
+      expect(statSync(path).mode & 0o777).toBe(0o660);
+    } finally {
+      await child.stop();
+    }
+  });
+
+  test('a socketPath in a missing directory fails with an error naming the directory', async () => {
+    const dir = servers.tempDir();
+    const path = join(dir.path, 'missing', 'app.sock');
+    const error = await serve(whoami, { socketPath: path }).then(
+      () => undefined,
+      (failure: NodeJS.ErrnoException) => failure,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(error!.message).toContain(`the directory ${join(dir.path, 'missing')} does not exist`);
+    // The system's code and error stay available to code that switches on them.
+    expect(error!.code).toBe((error!.cause as NodeJS.ErrnoException).code);
   });
 
   test('socketMode does not touch the process umask (no process-global side effects)', async () => {
