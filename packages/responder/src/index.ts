@@ -1,8 +1,14 @@
 import { LightResponse } from './light-response';
 
 export { AppStatus } from './app-status';
-export { Connection, serveConnection } from './connection';
-export { ConnectionDeniedError, HandlerError, ProtocolError } from './errors';
+export { serveConnection } from './connection';
+export {
+  ConnectionDeniedError,
+  HandlerError,
+  ProtocolError,
+  type RequestLimitCode,
+  RequestLimitError,
+} from './errors';
 export {
   lightResponseIsGlobal,
   useLightResponseGlobally,
@@ -17,6 +23,7 @@ export type {
   Handler,
   RequestInfo,
   RoleName,
+  ServedConnection,
   ServeOptions,
   ServeResult,
 } from './types';

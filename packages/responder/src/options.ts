@@ -23,7 +23,11 @@ export interface ConnectionOptions {
   maxBodyBytes: number | undefined;
   maxParamsBytes: number;
   maxParamsCount: number;
-  maxBufferedBytes: number;
+  /**
+   * ServeOptions.maxBufferedBytes: body bytes held for a handler that is not reading. Named apart from
+   * @fcgi/protocol's RecordDecoder `maxBufferedBytes`, which caps one partial record on the wire.
+   */
+  maxUnreadBodyBytes: number;
   handlerTimeout: number | undefined;
   verboseErrors: boolean;
   onError: ErrorHook | undefined;
@@ -39,7 +43,7 @@ export function connectionOptions(options: ServeOptions = {}): ConnectionOptions
     maxBodyBytes: nonNegative('maxBodyBytes', options.maxBodyBytes),
     maxParamsBytes: positive('maxParamsBytes', options.maxParamsBytes) ?? DEFAULTS.maxParamsBytes,
     maxParamsCount: positive('maxParamsCount', options.maxParamsCount) ?? DEFAULTS.maxParamsCount,
-    maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes) ?? DEFAULTS.maxBufferedBytes,
+    maxUnreadBodyBytes: positive('maxBufferedBytes', options.maxBufferedBytes) ?? DEFAULTS.maxBufferedBytes,
     handlerTimeout: positive('handlerTimeout', options.handlerTimeout),
     verboseErrors: options.verboseErrors ?? DEFAULTS.verboseErrors,
     onError: options.onError,

@@ -10,6 +10,7 @@ import {
   writeHeader,
 } from '@fcgi/protocol';
 import { AppStatus } from './app-status';
+import { endWithError } from './error-ending';
 import { HandlerError } from './errors';
 import { type LightParts, LightResponse } from './light-response';
 import { nativeBodySource } from './native-body-source';
@@ -45,6 +46,8 @@ const LATER = Symbol('later');
 const SINGLE_BUFFER_LIMIT = 16 * 1024;
 const END_REQUEST_BODY_LEN = 8;
 const YIELD_BYTES = 1024 * 1024;
+// Only its appStatus is used: a body that fails after the head can only be cut off.
+const INTERNAL_ERROR = 500;
 
 /**
  * Writes a Response as CGI output: head (Status last), body in STDOUT records, empty STDOUT, END_REQUEST.
@@ -287,7 +290,7 @@ async function streamBody(
   } catch (cause) {
     if (stopped()) return;
     reader.cancel(cause).catch(ignore);
-    sink.finish([encodeStreamEnd(RecordType.Stdout, id)], AppStatus.Error);
+    endWithError(sink, INTERNAL_ERROR, AppStatus.Error);
     throw new HandlerError('The response body stream failed after the response started', { cause });
   }
   sink.setCancel(undefined);
@@ -329,12 +332,15 @@ function toBytes(chunk: unknown): Uint8Array {
 
 function ignore(): void {}
 
-/** A plain-text response for statuses the responder answers itself (400, 413, 431, 500, 503). */
-export function simpleResponseParts(requestId: number, status: number, text: string): Uint8Array[] {
-  const body = Buffer.from(`${text}\n`, 'latin1');
-  const head = `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nStatus: ${status} ${text}\r\n\r\n`;
-  return [
-    ...stdout(requestId, head),
-    ...encodeStreamRecords(RecordType.Stdout, requestId, body, { end: true }),
-  ];
+/** A Response, or a Response from another realm or polyfill with the same shape. */
+export function isResponse(value: unknown): value is Response {
+  if (value instanceof Response) return true;
+  const candidate = value as Partial<Response> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.status === 'number' &&
+    typeof candidate.headers?.forEach === 'function' &&
+    'body' in candidate
+  );
 }

@@ -2,6 +2,7 @@ import { unlinkSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { createAddressFilter } from './address-filter';
 import { Connection } from './connection';
+import { reportError } from './error-ending';
 import { ConnectionDeniedError } from './errors';
 import { connectionOptions, DEFAULTS, nonNegative } from './options';
 import { openListener } from './transport';
@@ -22,14 +23,8 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const connections = new Set<Connection>();
   let closing: Promise<void> | undefined;
 
-  const report = (error: Error) => {
-    try {
-      const outcome = perConnection.onError?.(error, {});
-      if (outcome instanceof Promise) outcome.catch(() => {});
-    } catch {
-      // onError is for information here; a throwing hook must not break accepting.
-    }
-  };
+  // onError is for information here; a throwing hook must not break accepting.
+  const report = (error: Error) => reportError(perConnection.onError, error, {});
 
   const onConnection = (socket: Socket) => {
     if (closing) {

@@ -64,7 +64,10 @@ export interface ServeOptions {
   maxParamsBytes?: number;
   /** Cap on the number of params of one request. */
   maxParamsCount?: number;
-  /** Request body bytes buffered for a handler that is not reading before the socket is paused. */
+  /**
+   * Request body bytes buffered for a handler that is not reading before the socket is paused.
+   * Not @fcgi/protocol's RecordDecoder `maxBufferedBytes`, which caps one partial record.
+   */
   maxBufferedBytes?: number;
   /** How long close() lets in-flight requests run before destroying their connections (ms). */
   closeTimeout?: number;
@@ -78,6 +81,14 @@ export interface ServeOptions {
   multiplex?: boolean;
   /** With multiplex, concurrent requests per connection (FCGI_MAX_REQS); beyond: OVERLOADED. Default 100. */
   maxConcurrentRequests?: number;
+}
+
+/** What serveConnection returns: the life of that one connection. */
+export interface ServedConnection {
+  /** Resolves once the stream has closed and every request on it is over. */
+  readonly closed: Promise<void>;
+  /** Closes the stream now; running requests are aborted (their signals fire). */
+  destroy(): void;
 }
 
 export interface ServeResult {

@@ -19,7 +19,7 @@ import {
   Role,
 } from '@fcgi/protocol';
 import { describe, expect, test } from 'vitest';
-import { type Connection, serveConnection } from '../src/index';
+import { type ServedConnection, serveConnection } from '../src/index';
 import { type FcgiResult, params, requestRecords } from './helpers/fcgi-client';
 import { deferred, useServers } from './helpers/server';
 
@@ -214,17 +214,19 @@ describe('connection lifetime', () => {
     const path = servers.tempDir().socket();
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(path, resolve));
-    const accepted = new Promise<{ connection: Connection; endsAfterEnded: () => number }>((resolve) => {
-      server.once('connection', (socket) => {
-        let endsAfterEnded = 0;
-        const end = socket.end.bind(socket);
-        socket.end = ((...args: Parameters<Socket['end']>) => {
-          if (socket.writableEnded) endsAfterEnded++;
-          return end(...args);
-        }) as Socket['end'];
-        resolve({ connection: serveConnection(socket, hello), endsAfterEnded: () => endsAfterEnded });
-      });
-    });
+    const accepted = new Promise<{ connection: ServedConnection; endsAfterEnded: () => number }>(
+      (resolve) => {
+        server.once('connection', (socket) => {
+          let endsAfterEnded = 0;
+          const end = socket.end.bind(socket);
+          socket.end = ((...args: Parameters<Socket['end']>) => {
+            if (socket.writableEnded) endsAfterEnded++;
+            return end(...args);
+          }) as Socket['end'];
+          resolve({ connection: serveConnection(socket, hello), endsAfterEnded: () => endsAfterEnded });
+        });
+      },
+    );
     try {
       const client = await servers.connect(path);
       client.begin({ keepConn: false });

@@ -145,6 +145,31 @@ describe('multiplexed connections', () => {
     expect(client.isOpen).toBe(true);
   });
 
+  test('the request ended for its unread body is reported as a BODY_BACKLOG limit, not a protocol error', async () => {
+    const reported = deferred<unknown>();
+    const held = deferred();
+    const { path } = await servers.start(
+      async (request) => {
+        if (request.url.endsWith('/ignores-body')) await nextEvent(request.signal);
+        else await held.promise; // keeps the connection shared while request 1 falls behind
+        return new Response('done');
+      },
+      { maxBufferedBytes: 64 * 1024, onError: (error) => reported.resolve(error) },
+    );
+    const client = await servers.connect(path);
+    client.begin({ id: 1, keepConn: true, params: params('POST', '/ignores-body'), openStdin: true });
+    client.begin({ id: 2, keepConn: true, params: params('GET', '/held') });
+    for (let i = 0; i < 8; i++) client.write(encodeStreamRecords(RecordType.Stdin, 1, Buffer.alloc(60_000)));
+    expect((await client.response(1)).status).toBe(503);
+    expect(await reported.promise).toMatchObject({
+      name: 'RequestLimitError',
+      code: 'BODY_BACKLOG',
+      limit: 64 * 1024,
+    });
+    held.resolve();
+    expect((await client.response(2)).body.toString()).toBe('done');
+  });
+
   test('without KEEP_CONN the connection closes once the last request on it has ended', async () => {
     const release = deferred();
     const { path } = await servers.start(async (request) => {

@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { encodeStreamRecords, ProtocolError, RecordType } from '@fcgi/protocol';
 import { describe, expect, test } from 'vitest';
+import { RequestLimitError } from '../src/index';
 import { params } from './helpers/fcgi-client';
 import { deferred, useServers } from './helpers/server';
 
@@ -134,7 +135,11 @@ describe('maxBodyBytes', () => {
     const result = await client.response(1);
     expect(result.status).toBe(413);
     expect(called).toBe(false);
-    expect(servers.errors[0]).toBeInstanceOf(ProtocolError);
+    expect(servers.errors[0]).toMatchObject({
+      name: 'RequestLimitError',
+      code: 'BODY_TOO_LARGE',
+      limit: 1000,
+    });
     await client.waitClosed();
   });
 
@@ -153,7 +158,8 @@ describe('maxBodyBytes', () => {
     const result = await client.response(1);
     expect(result.status).toBe(413);
     expect(result.body.toString()).not.toContain('never sent');
-    expect(await aborted.promise).toBeInstanceOf(ProtocolError);
+    expect(await aborted.promise).toBeInstanceOf(RequestLimitError);
+    expect(await aborted.promise).toMatchObject({ code: 'BODY_TOO_LARGE' });
   });
 
   test('crossing the limit after the response started aborts it with appStatus Error and closes', async () => {
