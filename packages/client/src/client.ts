@@ -1,4 +1,4 @@
-import { ProtocolStatus } from '@fcgi/protocol';
+import { encodeRawParams, ProtocolStatus } from '@fcgi/protocol';
 import { Connection, connectSocket } from './connection';
 import { abortReason, FastCGIClientError, FastCGIStatusError, timeoutError } from './errors';
 import { Exchange } from './exchange';
@@ -11,7 +11,6 @@ import {
 } from './multiplex-mode';
 import { MultiplexPool } from './multiplex-pool';
 import { buildParams } from './params-builder';
-import { encodeParamValues } from './params-encoder';
 import { type Lease, type ParkDecision, Pool } from './pool';
 import { bufferBody, type FetchInit, type PreparedRequest, prepareRequest } from './request-body';
 import { type FastCGITarget, parseTarget } from './target';
@@ -238,7 +237,7 @@ class Client implements FcgiClient {
     if (bufferLimit > 0) prepared = await bufferBody(prepared, bufferLimit);
     const signal = prepared.request.signal;
     if (signal.aborted) throw abortReason(signal);
-    const params = encodeParamValues(
+    const params = encodeRawParams(
       buildParams(prepared.request, prepared.url, {
         contentLength: prepared.contentLength,
         documentRoot: this.#options.documentRoot,

@@ -1,12 +1,11 @@
-import { decodeParams } from '@fcgi/protocol';
+import { decodeParams, encodeRawParams } from '@fcgi/protocol';
 import { describe, expect, test } from 'vitest';
 import { buildParams, type ParamsBuildOptions } from '../src/params-builder';
-import { encodeParamValues } from '../src/params-encoder';
 
 /** The params as the backend decodes them: header bytes byte for byte, as node:http does. */
 function paramsFor(request: Request, options: Partial<ParamsBuildOptions> = {}): Record<string, string> {
   const params = buildParams(request, new URL(request.url), { contentLength: undefined, ...options });
-  return Object.fromEntries(decodeParams(encodeParamValues(params), { encoding: 'latin1' }));
+  return Object.fromEntries(decodeParams(encodeRawParams(params), { encoding: 'latin1' }));
 }
 
 describe('CGI params built from a Request', () => {
@@ -132,7 +131,7 @@ describe('CGI params built from a Request', () => {
 describe('name/value pair encoding', () => {
   test('long names and values use the four-byte length form and round-trip', () => {
     const long = 'v'.repeat(70_000);
-    const encoded = encodeParamValues([
+    const encoded = encodeRawParams([
       ['SHORT', 'x'],
       ['N'.repeat(200), long],
     ]);
@@ -143,7 +142,7 @@ describe('name/value pair encoding', () => {
   });
 
   test('string values are UTF-8 and byte values are sent as they are', () => {
-    const encoded = encodeParamValues([
+    const encoded = encodeRawParams([
       ['TEXT', '\u00e9'],
       ['RAW', new Uint8Array([0xe9])],
     ]);
