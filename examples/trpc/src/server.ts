@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import { serveTRPC } from '@fcgi/trpc';
+import { serve } from '@fcgi/trpc';
 import { createContext, createRouter } from './router';
 
 // FCGI_PORT listens on 127.0.0.1:<port>; otherwise a unix socket at FCGI_SOCKET, else ./app.sock.
 const port = process.env.FCGI_PORT ? Number(process.env.FCGI_PORT) : undefined;
 const socketPath = port === undefined ? resolve(process.env.FCGI_SOCKET || 'app.sock') : undefined;
 
-const server = await serveTRPC(
+const server = await serve(
   { router: createRouter(), endpoint: '/trpc', createContext },
   port === undefined ? { socketPath } : { port, host: '127.0.0.1' },
 );

@@ -1,6 +1,6 @@
 import { encodeRawParams, ProtocolStatus } from '@fcgi/protocol';
 import { Connection, connectSocket } from './connection';
-import { abortReason, FastCGIClientError, FastCGIStatusError, timeoutError } from './errors';
+import { abortReason, FcgiClientError, FcgiStatusError, timeoutError } from './errors';
 import { Exchange } from './exchange';
 import { queryValues } from './management';
 import {
@@ -13,7 +13,7 @@ import { MultiplexPool } from './multiplex-pool';
 import { buildParams } from './params-builder';
 import { type Lease, type ParkDecision, Pool } from './pool';
 import { bufferBody, type FetchInit, type PreparedRequest, prepareRequest } from './request-body';
-import { type FastCGITarget, parseTarget } from './target';
+import { type FcgiTarget, parseTarget } from './target';
 
 export interface ClientOptions {
   /**
@@ -167,7 +167,7 @@ function validateCount(name: string, value: number | undefined): void {
 }
 
 class Client implements FcgiClient {
-  readonly #target: FastCGITarget;
+  readonly #target: FcgiTarget;
   readonly #options: ClientOptions;
   readonly #pool: Pool<Connection>;
   readonly #keepConn: boolean;
@@ -211,7 +211,7 @@ class Client implements FcgiClient {
   }
 
   async fetch(input: Request | string | URL, init?: FetchInit): Promise<Response> {
-    if (this.#closing) throw new FastCGIClientError('CLIENT_CLOSED', 'The FastCGI client is closed');
+    if (this.#closing) throw new FcgiClientError('CLIENT_CLOSED', 'The FastCGI client is closed');
     this.#admitted++;
     let admitted = true;
     const queued = () => {
@@ -253,7 +253,7 @@ class Client implements FcgiClient {
 
   getValues(names?: string[]): Promise<Record<string, string>> {
     if (this.#closing)
-      return Promise.reject(new FastCGIClientError('CLIENT_CLOSED', 'The FastCGI client is closed'));
+      return Promise.reject(new FcgiClientError('CLIENT_CLOSED', 'The FastCGI client is closed'));
     const query = queryValues(this.#target, names, {
       connectTimeout: this.#options.connectTimeout,
       timeout: this.#options.timeout,
@@ -412,7 +412,7 @@ class Client implements FcgiClient {
         deadline.removeEventListener('abort', onDeadline);
         if (
           multiplexPool &&
-          error instanceof FastCGIStatusError &&
+          error instanceof FcgiStatusError &&
           error.protocolStatus === ProtocolStatus.CantMpxConn
         ) {
           // The backend did not process it: send it again, one request per connection.
@@ -424,7 +424,7 @@ class Client implements FcgiClient {
           lease.reused &&
           !exchange.receivedAny &&
           exchange.replayable &&
-          error instanceof FastCGIClientError &&
+          error instanceof FcgiClientError &&
           error.code === 'CONNECTION_CLOSED';
         if (!staleConnection || deadline.aborted) throw error;
       }

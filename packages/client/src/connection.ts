@@ -1,13 +1,13 @@
 import { createConnection, type Socket } from 'node:net';
 import { type FcgiRecord, RecordDecoder } from '@fcgi/protocol';
-import { abortReason, FastCGIClientError, timeoutError } from './errors';
-import { describeTarget, type FastCGITarget } from './target';
+import { abortReason, FcgiClientError, timeoutError } from './errors';
+import { describeTarget, type FcgiTarget } from './target';
 
 /** Receives the records of one request id (or of management id 0) and the fate of its connection. */
 export interface RecordSink {
   onRecord(record: FcgiRecord): void;
   /** The connection is gone: closed by the peer, failed, or the bytes could not be decoded. */
-  onConnectionLost(error: FastCGIClientError): void;
+  onConnectionLost(error: FcgiClientError): void;
   /**
    * False while this request's consumer is behind and wants no more bytes for now. The socket is only
    * paused when no request on it wants bytes, so one slow reader never stalls the others. Default true.
@@ -25,7 +25,7 @@ const MAX_REQUEST_ID = 0xffff;
 const COALESCE_LIMIT = 16 * 1024;
 
 /** Opens a socket to the target; rejects with CONNECT_FAILED, a TimeoutError or the signal's reason. */
-export function connectSocket(target: FastCGITarget, options: ConnectOptions = {}): Promise<Socket> {
+export function connectSocket(target: FcgiTarget, options: ConnectOptions = {}): Promise<Socket> {
   const { connectTimeout, signal } = options;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise<Socket>((resolve, reject) => {
@@ -52,7 +52,7 @@ export function connectSocket(target: FastCGITarget, options: ConnectOptions = {
     };
     const onError = (error: Error) =>
       fail(
-        new FastCGIClientError(
+        new FcgiClientError(
           'CONNECT_FAILED',
           `Cannot connect to the FastCGI backend at ${describeTarget(target)}: ${error.message}`,
           { cause: error },
@@ -82,11 +82,11 @@ export function connectSocket(target: FastCGITarget, options: ConnectOptions = {
  * server closing it, so the pool can drop it.
  */
 export class Connection {
-  readonly target: FastCGITarget;
+  readonly target: FcgiTarget;
   readonly #socket: Socket;
   readonly #decoder = new RecordDecoder();
   readonly #sinks = new Map<number, RecordSink>();
-  #drainWaiters: Array<{ resolve: () => void; reject: (error: FastCGIClientError) => void }> = [];
+  #drainWaiters: Array<{ resolve: () => void; reject: (error: FcgiClientError) => void }> = [];
   #closed = false;
   #lastRequestId = 0;
   /** Multiplexed ids: handed out from 1 upwards, and freed ones are handed out again first. */
@@ -101,7 +101,7 @@ export class Connection {
   /** Called once when the socket closes, whoever closed it. */
   onClose: (() => void) | undefined;
 
-  constructor(socket: Socket, target: FastCGITarget) {
+  constructor(socket: Socket, target: FcgiTarget) {
     this.#socket = socket;
     this.target = target;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -259,7 +259,7 @@ export class Connection {
       records = this.#decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     } catch (error) {
       this.#lose(
-        new FastCGIClientError(
+        new FcgiClientError(
           'MALFORMED_RESPONSE',
           `The FastCGI backend at ${describeTarget(this.target)} sent bytes that are not FastCGI records: ${(error as Error).message}`,
           { cause: error },
@@ -282,7 +282,7 @@ export class Connection {
     }
   }
 
-  #lose(error: FastCGIClientError): void {
+  #lose(error: FcgiClientError): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#healthy = false;
@@ -294,8 +294,8 @@ export class Connection {
     for (const waiter of waiters) waiter.reject(error);
   }
 
-  #lostError(cause?: Error): FastCGIClientError {
-    return new FastCGIClientError(
+  #lostError(cause?: Error): FcgiClientError {
+    return new FcgiClientError(
       'CONNECTION_CLOSED',
       `The connection to the FastCGI backend at ${describeTarget(this.target)} closed before the response ended` +
         (cause ? `: ${cause.message}` : ''),

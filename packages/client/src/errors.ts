@@ -1,7 +1,7 @@
 import { ProtocolStatus } from '@fcgi/protocol';
 
-/** Machine-readable reason carried by every {@link FastCGIClientError}. */
-export type FastCGIClientErrorCode =
+/** Machine-readable reason carried by every {@link FcgiClientError}. */
+export type FcgiClientErrorCode =
   /** The target string is not one of the accepted forms. */
   | 'INVALID_TARGET'
   /** Connecting to the backend failed (refused, no such socket, ...); `cause` has the system error. */
@@ -29,13 +29,13 @@ export type FastCGIClientErrorCode =
   | 'RESPONSE_BUFFER_FULL';
 
 /** Every failure of the client that is not a timeout, an abort or a protocol status. */
-export class FastCGIClientError extends Error {
-  override readonly name = 'FastCGIClientError';
-  readonly code: FastCGIClientErrorCode;
+export class FcgiClientError extends Error {
+  override readonly name = 'FcgiClientError';
+  readonly code: FcgiClientErrorCode;
   /** STDERR text the backend sent for this request before it failed, if any. */
   stderr = '';
 
-  constructor(code: FastCGIClientErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: FcgiClientErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
@@ -49,8 +49,8 @@ const STATUS_MESSAGES: Record<number, string> = {
 };
 
 /** The backend ended the request with a protocolStatus other than FCGI_REQUEST_COMPLETE. */
-export class FastCGIStatusError extends Error {
-  override readonly name = 'FastCGIStatusError';
+export class FcgiStatusError extends Error {
+  override readonly name = 'FcgiStatusError';
   readonly protocolStatus: number;
   readonly appStatus: number;
   /** STDERR text the backend sent for this request, if any. */
@@ -74,3 +74,14 @@ export function timeoutError(message: string): DOMException {
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
+
+/** @deprecated Renamed {@link FcgiClientError} (one `Fcgi` prefix across packages); removed in the next minor. */
+export const FastCGIClientError = FcgiClientError;
+/** @deprecated Renamed {@link FcgiClientError}. */
+export type FastCGIClientError = FcgiClientError;
+/** @deprecated Renamed {@link FcgiClientErrorCode}. */
+export type FastCGIClientErrorCode = FcgiClientErrorCode;
+/** @deprecated Renamed {@link FcgiStatusError} (one `Fcgi` prefix across packages); removed in the next minor. */
+export const FastCGIStatusError = FcgiStatusError;
+/** @deprecated Renamed {@link FcgiStatusError}. */
+export type FastCGIStatusError = FcgiStatusError;

@@ -13,7 +13,7 @@ import {
   Role,
 } from '@fcgi/protocol';
 import type { Connection, RecordSink } from './connection';
-import { FastCGIClientError, FastCGIStatusError } from './errors';
+import { FcgiClientError, FcgiStatusError } from './errors';
 import type { RequestBody } from './request-body';
 import { registerStderr, StderrCollector } from './stderr';
 
@@ -49,8 +49,8 @@ const SMALL_BODY_BYTES = 8 * 1024;
 /** Multiplexed: unread response bytes one request may hold before it is aborted. */
 export const DEFAULT_MAX_BUFFERED_BODY_BYTES = 1024 * 1024;
 
-function lengthMismatch(sent: number, declared: number): FastCGIClientError {
-  return new FastCGIClientError(
+function lengthMismatch(sent: number, declared: number): FcgiClientError {
+  return new FcgiClientError(
     'BODY_LENGTH_MISMATCH',
     `The request body stream ${sent > declared ? 'exceeded' : 'ended at'} ${sent} bytes but Content-Length says ${declared}`,
   );
@@ -187,7 +187,7 @@ export class Exchange implements RecordSink {
         return;
       default:
         this.fail(
-          new FastCGIClientError(
+          new FcgiClientError(
             'MALFORMED_RESPONSE',
             `The FastCGI backend sent a record of type ${record.type}, which a backend never sends for a request`,
           ),
@@ -195,7 +195,7 @@ export class Exchange implements RecordSink {
     }
   }
 
-  onConnectionLost(error: FastCGIClientError): void {
+  onConnectionLost(error: FcgiClientError): void {
     if (this.#phase === 'done') return;
     if (this.#phase !== 'aborting') this.#failConsumer(error);
     this.#finish(false);
@@ -214,7 +214,7 @@ export class Exchange implements RecordSink {
       parsed = this.#headParser.push(content);
     } catch (error) {
       this.fail(
-        new FastCGIClientError(
+        new FcgiClientError(
           'MALFORMED_RESPONSE',
           `The FastCGI backend sent an invalid response head: ${(error as Error).message}`,
           { cause: error },
@@ -235,7 +235,7 @@ export class Exchange implements RecordSink {
       response = new Response(body, { status: head.status, statusText: head.statusText, headers });
     } catch (error) {
       this.fail(
-        new FastCGIClientError(
+        new FcgiClientError(
           'MALFORMED_RESPONSE',
           `The FastCGI backend's response head cannot be a Response: ${(error as Error).message}`,
           { cause: error },
@@ -278,7 +278,7 @@ export class Exchange implements RecordSink {
       // FastCGI has no per-request flow control: holding more would grow without bound, and pausing
       // the socket would stall every other request on it.
       this.abort(
-        new FastCGIClientError(
+        new FcgiClientError(
           'RESPONSE_BUFFER_FULL',
           `The response body was not read while more than ${limit} bytes of it arrived on a multiplexed connection (maxBufferedBodyBytes); the request was aborted`,
         ),
@@ -292,7 +292,7 @@ export class Exchange implements RecordSink {
   #onEndRequest(content: Uint8Array): void {
     if (content.length < END_REQUEST_BODY_LENGTH) {
       this.fail(
-        new FastCGIClientError('MALFORMED_RESPONSE', 'The FastCGI backend sent a truncated END_REQUEST'),
+        new FcgiClientError('MALFORMED_RESPONSE', 'The FastCGI backend sent a truncated END_REQUEST'),
       );
       return;
     }
@@ -309,16 +309,16 @@ export class Exchange implements RecordSink {
       return;
     }
     if (protocolStatus !== ProtocolStatus.RequestComplete) {
-      this.#failConsumer(this.#withStderr(new FastCGIStatusError(protocolStatus, appStatus)));
+      this.#failConsumer(this.#withStderr(new FcgiStatusError(protocolStatus, appStatus)));
     } else if (this.#phase === 'head') {
       this.#failConsumer(
         this.#withStderr(
           this.#stdoutBytes === 0
-            ? new FastCGIClientError(
+            ? new FcgiClientError(
                 'EMPTY_RESPONSE',
                 `The FastCGI backend ended the request (appStatus ${appStatus}) without sending a response`,
               )
-            : new FastCGIClientError(
+            : new FcgiClientError(
                 'MALFORMED_RESPONSE',
                 'The FastCGI backend ended the request before the blank line that ends the response head',
               ),
@@ -388,7 +388,7 @@ export class Exchange implements RecordSink {
     reader.cancel(reason).catch(() => {});
   }
 
-  #withStderr<E extends FastCGIClientError | FastCGIStatusError>(error: E): E {
+  #withStderr<E extends FcgiClientError | FcgiStatusError>(error: E): E {
     error.stderr = this.#stderr.text;
     return error;
   }
@@ -396,7 +396,7 @@ export class Exchange implements RecordSink {
   /** Rejects the pending response, or errors the body stream the consumer is reading. */
   #failConsumer(error: unknown): void {
     if (this.#phase === 'head') {
-      if (error instanceof FastCGIClientError || error instanceof FastCGIStatusError) this.#withStderr(error);
+      if (error instanceof FcgiClientError || error instanceof FcgiStatusError) this.#withStderr(error);
       this.#rejectResponse(error);
     } else if (this.#controller) {
       this.#controller.error(error);
@@ -409,7 +409,7 @@ export class Exchange implements RecordSink {
     this.#phase = 'done';
     if (this.#abortTimer) clearTimeout(this.#abortTimer);
     if (this.#bodyReader && !this.#stdinComplete) {
-      this.#stopBody(new FastCGIClientError('CONNECTION_CLOSED', 'The FastCGI request ended'));
+      this.#stopBody(new FcgiClientError('CONNECTION_CLOSED', 'The FastCGI request ended'));
     }
     this.#stderr.end();
     this.#connection.detach(this.#requestId, this, reusable);

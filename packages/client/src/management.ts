@@ -10,8 +10,8 @@ import {
   RecordType,
 } from '@fcgi/protocol';
 import { Connection, connectSocket, type RecordSink } from './connection';
-import { FastCGIClientError, timeoutError } from './errors';
-import { describeTarget, type FastCGITarget } from './target';
+import { FcgiClientError, timeoutError } from './errors';
+import { describeTarget, type FcgiTarget } from './target';
 
 export const DEFAULT_VALUE_NAMES: readonly string[] = [FCGI_MAX_CONNS, FCGI_MAX_REQS, FCGI_MPXS_CONNS];
 
@@ -26,7 +26,7 @@ export interface QueryOptions {
  * answering a management record, so it could never go back to the pool.
  */
 export async function queryValues(
-  target: FastCGITarget,
+  target: FcgiTarget,
   names: readonly string[] = DEFAULT_VALUE_NAMES,
   options: QueryOptions = {},
 ): Promise<Record<string, string>> {
@@ -76,7 +76,7 @@ export function askValues(
               resolve(Object.fromEntries(decodeParams(record.content)));
             } catch (error) {
               reject(
-                new FastCGIClientError('MALFORMED_RESPONSE', 'The GET_VALUES_RESULT record is malformed', {
+                new FcgiClientError('MALFORMED_RESPONSE', 'The GET_VALUES_RESULT record is malformed', {
                   cause: error,
                 }),
               );
@@ -86,7 +86,7 @@ export function askValues(
           const { type } = decodeUnknownTypeBody(record.content);
           settle(() =>
             reject(
-              new FastCGIClientError(
+              new FcgiClientError(
                 'UNKNOWN_TYPE',
                 `The FastCGI backend at ${describeTarget(target)} does not support management record type ${type}`,
               ),

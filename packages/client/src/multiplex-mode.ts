@@ -1,7 +1,7 @@
 import { FCGI_MAX_CONNS, FCGI_MAX_REQS, FCGI_MPXS_CONNS } from '@fcgi/protocol';
 import { Connection, connectSocket } from './connection';
 import { askValues, DEFAULT_VALUE_NAMES } from './management';
-import type { FastCGITarget } from './target';
+import type { FcgiTarget } from './target';
 
 /** `'auto'`: multiplex when the backend says FCGI_MPXS_CONNS=1; `true`: without asking; `false`: never. */
 export type MultiplexOption = 'auto' | boolean;
@@ -56,7 +56,7 @@ export interface ProbeOptions {
  * without answering does not multiplex.
  */
 export async function probeMultiplexing(
-  target: FastCGITarget,
+  target: FcgiTarget,
   options: ProbeOptions,
 ): Promise<MultiplexSettings | undefined> {
   const socket = await connectSocket(target, { connectTimeout: options.connectTimeout });

@@ -1,4 +1,4 @@
-import { FastCGIClientError } from './errors';
+import { FcgiClientError } from './errors';
 import type { Lease } from './pool';
 import { enqueueWaiter, type Waiter } from './waiters';
 
@@ -75,7 +75,7 @@ export class MultiplexPool<T extends Multiplexable> {
 
   acquire(signal?: AbortSignal): Promise<Lease<T>> {
     if (this.#closing) {
-      return Promise.reject(new FastCGIClientError('CLIENT_CLOSED', 'The FastCGI client is closed'));
+      return Promise.reject(new FcgiClientError('CLIENT_CLOSED', 'The FastCGI client is closed'));
     }
     if (this.#waiters.length === 0) {
       const lease = this.#lease();
@@ -89,7 +89,7 @@ export class MultiplexPool<T extends Multiplexable> {
       const waiter = this.#waiters.pop()!;
       waiter.detach();
       waiter.reject(
-        new FastCGIClientError(
+        new FcgiClientError(
           'QUEUE_FULL',
           `${queued - 1} FastCGI requests are already waiting for a connection (maxQueuedRequests)`,
         ),

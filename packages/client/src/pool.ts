@@ -1,4 +1,4 @@
-import { FastCGIClientError } from './errors';
+import { FcgiClientError } from './errors';
 import { enqueueWaiter, type Waiter } from './waiters';
 
 /** What the pool needs from a connection. */
@@ -78,14 +78,14 @@ export class Pool<T extends Poolable> {
 
   acquire(signal?: AbortSignal): Promise<Lease<T>> {
     if (this.#closed) {
-      return Promise.reject(new FastCGIClientError('CLIENT_CLOSED', 'The FastCGI client is closed'));
+      return Promise.reject(new FcgiClientError('CLIENT_CLOSED', 'The FastCGI client is closed'));
     }
     const idle = this.#takeIdle();
     if (idle) return Promise.resolve({ connection: idle, reused: true });
     if (this.#all.size + this.#pending < this.#size) return this.#openUnlessAborted(signal);
     if (this.#waiters.length >= this.#maxQueued) {
       return Promise.reject(
-        new FastCGIClientError(
+        new FcgiClientError(
           'QUEUE_FULL',
           `${this.#waiters.length} FastCGI requests are already waiting for a connection (maxQueuedRequests)`,
         ),

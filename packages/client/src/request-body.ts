@@ -1,4 +1,4 @@
-import { FastCGIClientError } from './errors';
+import { FcgiClientError } from './errors';
 
 /** Where the STDIN stream of a request comes from. */
 export type RequestBody =
@@ -116,7 +116,7 @@ export async function bufferBody(prepared: PreparedRequest, limit: number): Prom
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel().catch(() => {});
-      throw new FastCGIClientError(
+      throw new FcgiClientError(
         'REQUEST_BODY_TOO_LARGE',
         `The request body is larger than bufferRequestBody (${limit} bytes) and has no Content-Length`,
       );

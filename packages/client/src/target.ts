@@ -1,15 +1,15 @@
 import { isIP } from 'node:net';
-import { FastCGIClientError } from './errors';
+import { FcgiClientError } from './errors';
 
 /** Where a FastCGI backend listens: a unix socket path or a TCP host and port. */
-export type FastCGITarget =
+export type FcgiTarget =
   | { readonly kind: 'unix'; readonly path: string }
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
 
 const TARGET_FORMS = "'unix:/path', '/path', 'host:port', 'tcp://host:port' or '[::1]:port'";
 
-function invalidTarget(target: string, why: string): FastCGIClientError {
-  return new FastCGIClientError(
+function invalidTarget(target: string, why: string): FcgiClientError {
+  return new FcgiClientError(
     'INVALID_TARGET',
     `Invalid FastCGI target ${JSON.stringify(target)}: ${why}. Expected ${TARGET_FORMS}.`,
   );
@@ -22,7 +22,7 @@ function parsePort(target: string, text: string): number {
   return port;
 }
 
-function parseHostPort(target: string, hostPort: string): FastCGITarget {
+function parseHostPort(target: string, hostPort: string): FcgiTarget {
   if (hostPort.startsWith('[')) {
     const close = hostPort.indexOf(']');
     const host = hostPort.slice(1, close);
@@ -42,8 +42,8 @@ function parseHostPort(target: string, hostPort: string): FastCGITarget {
   return { kind: 'tcp', host, port: parsePort(target, hostPort.slice(colon + 1)) };
 }
 
-/** Parses a target string; throws a FastCGIClientError (code INVALID_TARGET) naming the accepted forms. */
-export function parseTarget(target: string): FastCGITarget {
+/** Parses a target string; throws a FcgiClientError (code INVALID_TARGET) naming the accepted forms. */
+export function parseTarget(target: string): FcgiTarget {
   if (typeof target !== 'string' || target.trim() === '') {
     throw invalidTarget(String(target), 'it is empty');
   }
@@ -65,7 +65,10 @@ export function parseTarget(target: string): FastCGITarget {
 }
 
 /** A human-readable form of a target, for error messages. */
-export function describeTarget(target: FastCGITarget): string {
+export function describeTarget(target: FcgiTarget): string {
   if (target.kind === 'unix') return `unix:${target.path}`;
   return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
 }
+
+/** @deprecated Renamed {@link FcgiTarget} (one `Fcgi` prefix across packages); removed in the next minor. */
+export type FastCGITarget = FcgiTarget;

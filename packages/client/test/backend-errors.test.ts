@@ -1,6 +1,6 @@
 import { encodeStreamRecords, ProtocolStatus, RecordType } from '@fcgi/protocol';
 import { afterEach, describe, expect, test } from 'vitest';
-import { createClient, FastCGIStatusError, type FcgiClient, readStderr } from '../src/index';
+import { createClient, type FcgiClient, FcgiStatusError, readStderr } from '../src/index';
 import { type RawServer, startRawServer } from './helpers/raw-server';
 
 let server: RawServer | undefined;
@@ -18,12 +18,12 @@ describe('protocol status errors', () => {
     ['CantMpxConn', ProtocolStatus.CantMpxConn, /cannot multiplex/],
     ['Overloaded', ProtocolStatus.Overloaded, /overloaded/],
     ['UnknownRole', ProtocolStatus.UnknownRole, /does not support the requested role/],
-  ])('END_REQUEST with %s rejects with a FastCGIStatusError', async (_name, status, message) => {
+  ])('END_REQUEST with %s rejects with a FcgiStatusError', async (_name, status, message) => {
     server = await startRawServer((request) => request.end(status));
     client = createClient(server.socketPath);
     const error = await client.fetch('/').catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(FastCGIStatusError);
-    expect((error as FastCGIStatusError).protocolStatus).toBe(status);
+    expect(error).toBeInstanceOf(FcgiStatusError);
+    expect((error as FcgiStatusError).protocolStatus).toBe(status);
     expect((error as Error).message).toMatch(message);
   });
 
@@ -35,7 +35,7 @@ describe('protocol status errors', () => {
       first = false;
     });
     client = createClient(server.socketPath);
-    await expect(client.fetch('/')).rejects.toBeInstanceOf(FastCGIStatusError);
+    await expect(client.fetch('/')).rejects.toBeInstanceOf(FcgiStatusError);
     expect(await (await client.fetch('/')).text()).toBe('ok');
     expect(server.connections).toHaveLength(1);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { Connection, connectSocket, type RecordSink } from '../src/connection';
-import type { FastCGITarget } from '../src/target';
+import type { FcgiTarget } from '../src/target';
 
 /** A request stand-in whose reader is behind (wantsData false) or not. */
 function sink(wantsData: boolean): RecordSink & { wantsData: boolean } {
@@ -18,7 +18,7 @@ let connection: Connection;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fcgi-client-flow-'));
-  const target: FastCGITarget = { kind: 'unix', path: join(dir, 'backend.sock') };
+  const target: FcgiTarget = { kind: 'unix', path: join(dir, 'backend.sock') };
   listener = createServer(() => {});
   await new Promise<void>((resolve) => listener.listen(target.path, resolve));
   socket = await connectSocket(target);

@@ -1,7 +1,7 @@
 import { encodeEndRequest, encodeRecord, RecordType } from '@fcgi/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createClient, FastCGIClientError, FastCGIStatusError, type FcgiClient } from '../src/index';
+import { createClient, type FcgiClient, FcgiClientError, FcgiStatusError } from '../src/index';
 import { type RawServer, startRawServer } from './helpers/raw-server';
 
 /** Records a backend might send for request 1 (each client connection here carries one request). */
@@ -43,7 +43,7 @@ describe('whatever a backend sends', () => {
       fc.asyncProperty(fc.array(recordArb, { maxLength: 8 }), async (chunks) => {
         script = chunks;
         const isTyped = (error: unknown) =>
-          error instanceof FastCGIClientError || error instanceof FastCGIStatusError;
+          error instanceof FcgiClientError || error instanceof FcgiStatusError;
         try {
           const response = await client.fetch('/');
           await response.arrayBuffer().catch((error: unknown) => {

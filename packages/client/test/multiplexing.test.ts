@@ -1,6 +1,6 @@
 import { ProtocolStatus, RecordType } from '@fcgi/protocol';
 import { afterEach, describe, expect, test } from 'vitest';
-import { createClient, FastCGIStatusError, type FcgiClient, readStderr } from '../src/index';
+import { createClient, type FcgiClient, FcgiStatusError, readStderr } from '../src/index';
 import { expectedBody, multiplexingValues, startMultiplexingServer } from './helpers/multiplexing-server';
 import { type RawRequest, type RawServer, startRawServer } from './helpers/raw-server';
 
@@ -393,8 +393,8 @@ describe('choosing whether to multiplex', () => {
       },
     });
     const error = await client.fetch('/stream', { method: 'POST', body }).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(FastCGIStatusError);
-    expect((error as FastCGIStatusError).protocolStatus).toBe(ProtocolStatus.CantMpxConn);
+    expect(error).toBeInstanceOf(FcgiStatusError);
+    expect((error as FcgiStatusError).protocolStatus).toBe(ProtocolStatus.CantMpxConn);
     first!.respond('Status: 200 OK', 'held');
     expect(await (await held).text()).toBe('held');
   });

@@ -100,7 +100,7 @@ describe('connection pool', () => {
     });
     client = createClient(server.socketPath);
     await expect(client.fetch('/')).rejects.toMatchObject({
-      name: 'FastCGIClientError',
+      name: 'FcgiClientError',
       code: 'CONNECTION_CLOSED',
     });
     expect(server.connections).toHaveLength(1);

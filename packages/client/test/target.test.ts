@@ -38,7 +38,7 @@ describe('parseTarget', () => {
     } catch (caught) {
       error = caught;
     }
-    expect(error).toMatchObject({ name: 'FastCGIClientError', code: 'INVALID_TARGET' });
+    expect(error).toMatchObject({ name: 'FcgiClientError', code: 'INVALID_TARGET' });
     expect((error as Error).message).toMatch(why);
     expect((error as Error).message).toContain("'unix:/path', '/path', 'host:port'");
   });

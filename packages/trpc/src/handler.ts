@@ -54,7 +54,7 @@ function notFound(): Response {
 /**
  * A FastCGI handler (`(request, info) => Response`) that answers tRPC calls under `endpoint` with
  * tRPC's fetch adapter, and 404 for any other path. Use it to combine tRPC with other routes;
- * `serveTRPC()` serves it directly.
+ * `serve()` serves it directly.
  */
 export function createTRPCHandler<TRouter extends AnyRouter>(options: TRPCHandlerOptions<TRouter>): Handler {
   const { createContext, ...fetchOptions } = options as Omit<FetchHandlerRequestOptions<TRouter>, 'req'> & {

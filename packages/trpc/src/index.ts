@@ -4,4 +4,4 @@ export {
   type FcgiCreateContextFnOptions,
   type TRPCHandlerOptions,
 } from './handler';
-export { serveTRPC, type TRPCServeOptions } from './serve';
+export { serve, serveTRPC, type TRPCServeOptions } from './serve';

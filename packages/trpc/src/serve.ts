@@ -1,4 +1,9 @@
-import { type ServeOptions, type ServeResult, serve, withLightResponseGlobally } from '@fcgi/responder';
+import {
+  type ServeOptions,
+  type ServeResult,
+  serve as serveHandler,
+  withLightResponseGlobally,
+} from '@fcgi/responder';
 import type { AnyRouter } from '@trpc/server';
 import { createTRPCHandler, type TRPCHandlerOptions } from './handler';
 
@@ -8,12 +13,12 @@ import { createTRPCHandler, type TRPCHandlerOptions } from './handler';
  * `@fcgi/responder`'s (socketPath, port, limits...). Unless `serveOptions.overrideGlobalResponse` is
  * false, the global `Response` is the responder's light one until the server closes (see `@fcgi/hono`).
  */
-export function serveTRPC<TRouter extends AnyRouter>(
+export function serve<TRouter extends AnyRouter>(
   options: TRPCHandlerOptions<TRouter>,
   serveOptions: TRPCServeOptions = {},
 ): Promise<ServeResult> {
   return withLightResponseGlobally(serveOptions.overrideGlobalResponse, () =>
-    serve(createTRPCHandler(options), serveOptions),
+    serveHandler(createTRPCHandler(options), serveOptions),
   );
 }
 
@@ -21,3 +26,6 @@ export interface TRPCServeOptions extends ServeOptions {
   /** Replace the global `Response` with the light one while the server runs. Default true. */
   overrideGlobalResponse?: boolean;
 }
+
+/** @deprecated Renamed {@link serve}, like every adapter's (`@fcgi/hono`, `@fcgi/h3`); removed in the next minor. */
+export const serveTRPC = serve;

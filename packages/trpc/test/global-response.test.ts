@@ -1,9 +1,9 @@
-// serveTRPC() replaces the global Response with the responder's light one by default: the router's
+// serve() replaces the global Response with the responder's light one by default: the router's
 // answers must be the ones it gives with the runtime's own Response, and close() restores the global.
 import { lightResponseIsGlobal } from '@fcgi/responder';
 import { fastcgiHarness } from '@fcgi/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serveTRPC } from '../src/index';
+import { serve } from '../src/index';
 import { appRouter, createContext } from './router';
 
 const harness = fastcgiHarness('trpc-global');
@@ -19,10 +19,7 @@ const PATHS = [
 
 async function answers(overrideGlobalResponse: boolean) {
   const { client } = await harness.start((socketPath) =>
-    serveTRPC(
-      { router: appRouter, endpoint: '/trpc', createContext },
-      { socketPath, overrideGlobalResponse },
-    ),
+    serve({ router: appRouter, endpoint: '/trpc', createContext }, { socketPath, overrideGlobalResponse }),
   );
   const out = [];
   for (const path of PATHS) {
@@ -36,7 +33,7 @@ async function answers(overrideGlobalResponse: boolean) {
 describe('the global Response while a tRPC router is served', () => {
   it('is the light Response by default, and the runtime one again after close()', async () => {
     const { server } = await harness.start((socketPath) =>
-      serveTRPC({ router: appRouter, endpoint: '/trpc', createContext }, { socketPath }),
+      serve({ router: appRouter, endpoint: '/trpc', createContext }, { socketPath }),
     );
     expect(lightResponseIsGlobal()).toBe(true);
     await server.close();

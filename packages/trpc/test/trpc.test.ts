@@ -1,5 +1,5 @@
 import type { FcgiClient } from '@fcgi/client';
-import { serve } from '@fcgi/responder';
+import { serve as serveHandler } from '@fcgi/responder';
 import { fastcgiHarness } from '@fcgi/test-utils';
 import {
   createTRPCClient,
@@ -12,7 +12,7 @@ import {
 } from '@trpc/client';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTRPCHandler, serveTRPC } from '../src/index';
+import { createTRPCHandler, serve } from '../src/index';
 import { type AppRouter, appRouter, createContext, subscriptionEvents } from './router';
 
 const harness = fastcgiHarness('trpc');
@@ -22,7 +22,7 @@ const url = 'http://localhost/trpc';
 
 async function startRouter(): Promise<FcgiClient> {
   const { client } = await harness.start((socketPath) =>
-    serveTRPC({ router: appRouter, endpoint: '/trpc', createContext }, { socketPath }),
+    serve({ router: appRouter, endpoint: '/trpc', createContext }, { socketPath }),
   );
   return client;
 }
@@ -41,7 +41,7 @@ function batchClient(fcgi: FcgiClient, onFetch: () => void = () => undefined) {
   });
 }
 
-describe('serveTRPC() with @trpc/client over FastCGI', () => {
+describe('serve() with @trpc/client over FastCGI', () => {
   it('answers a typed query', async () => {
     const trpc = batchClient(await startRouter());
 
@@ -196,7 +196,7 @@ describe('serveTRPC() with @trpc/client over FastCGI', () => {
   it('gives a handler that can sit beside other routes', async () => {
     const trpcHandler = createTRPCHandler({ router: appRouter, endpoint: '/api/trpc', createContext });
     const { client } = await harness.start((socketPath) =>
-      serve(
+      serveHandler(
         (request, info) =>
           new URL(request.url).pathname === '/health' ? new Response('ok') : trpcHandler(request, info),
         { socketPath },
