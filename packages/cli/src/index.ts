@@ -1,15 +1,12 @@
-export { type DevOptions, type DevServer, devCommand, startDev } from './commands/dev';
-export { gatewayCommand } from './commands/gateway';
-export { formatHead, type RequestCommandOptions, requestCommand, runRequest } from './commands/request';
-export { runServe, type ServeCommandOptions, type ServeTransport, serveCommand } from './commands/serve';
-export { getValues, valuesCommand } from './commands/values';
-export { backendError, CliError, UsageError } from './errors';
+// The programmatic API (README, "Programmatic API"): each command as a function, and what their
+// results and errors are. The commands' internals are imported by path in the tests, never from here.
+export { type DevOptions, type DevServer, startDev } from './commands/dev';
+export { type RequestCommandOptions, runRequest } from './commands/request';
+export { getValues } from './commands/values';
+export { CliError, UsageError } from './errors';
 export { ExitCode } from './exit-codes';
-export { formatAddress } from './format-address';
 export { type Gateway, type GatewayOptions, startGateway } from './gateway/server';
-export { createStaticFiles, type StaticFileHandler, type StaticFileOptions } from './gateway/static-files';
-export { helpTexts } from './help';
 export type { CliIO } from './io';
-export { loadHandler, toHandler } from './load-handler';
-export { runCli, version } from './run-cli';
+export { loadHandler } from './load-handler';
+export { runCli } from './run-cli';
 export { normalizeTarget } from './target';

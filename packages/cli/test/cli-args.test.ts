@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/index';
+import { ExitCode } from '../src/exit-codes';
 import { cli } from './helpers';
 
 describe('fcgi command line', () => {

@@ -4,7 +4,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDev, startGateway } from '../src/index';
+import { startDev } from '../src/commands/dev';
+import { startGateway } from '../src/gateway/server';
 import handler from './fixtures/app.mjs';
 import { type CliProcess, fixture, PROCESS_TEST_TIMEOUT_MS, spawnCli } from './helpers';
 

@@ -2,7 +2,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { serve } from '@fcgi/responder';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from '../src/index';
+import { type Gateway, startGateway } from '../src/gateway/server';
 import { parseSize } from '../src/target';
 import { cli, PROCESS_TEST_TIMEOUT_MS, spawnCli, tempDir } from './helpers';
 

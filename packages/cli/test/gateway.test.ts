@@ -5,7 +5,7 @@ import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@fcgi/responder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from '../src/index';
+import { type Gateway, startGateway } from '../src/gateway/server';
 import handler from './fixtures/app.mjs';
 import { cli, PROCESS_TEST_TIMEOUT_MS, spawnCli, tempDir } from './helpers';
 

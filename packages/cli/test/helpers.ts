@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { type CliIO, runCli } from '../src/index';
+import type { CliIO } from '../src/io';
+import { runCli } from '../src/run-cli';
 
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 /** For tests that start node processes: generous, for a loaded 2-core machine. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CliError, loadHandler, toHandler } from '../src/index';
+import { CliError } from '../src/errors';
+import { loadHandler, toHandler } from '../src/load-handler';
 import { fixture } from './helpers';
 
 const info = { requestId: 7 } as never;

@@ -4,7 +4,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode, startGateway } from '../src/index';
+import { ExitCode } from '../src/exit-codes';
+import { startGateway } from '../src/gateway/server';
 import { cli, tempDir } from './helpers';
 
 /** Debian's php-fpm binary (php-fpm8.2 on bookworm), if installed. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { serve } from '@fcgi/responder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/index';
+import { ExitCode } from '../src/exit-codes';
 import handler from './fixtures/app.mjs';
 import { cli, spawnCli, tempDir } from './helpers';
 

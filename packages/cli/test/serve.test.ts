@@ -5,7 +5,7 @@ import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createClient } from '@fcgi/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/index';
+import { ExitCode } from '../src/exit-codes';
 import { type CliProcess, cli, fixture, PROCESS_TEST_TIMEOUT_MS, spawnCli, tempDir } from './helpers';
 
 /** A worker answers /pid at once; a request stuck in a frozen primary's accept queue never is. */

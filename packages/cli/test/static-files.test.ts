@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStaticFiles } from '../src/index';
+import { createStaticFiles } from '../src/gateway/static-files';
 import { tempDir } from './helpers';
 
 // A server that answers from the static root first and otherwise says "backend", as the gateway does.

@@ -1,6 +1,5 @@
 import {
   type Handler,
-  LightResponse,
   type RequestInfo,
   type ServeOptions,
   type ServeResult,
@@ -8,7 +7,6 @@ import {
   useLightResponseGlobally,
   withLightResponseGlobally,
 } from '@fcgi/responder';
-import { withoutConnectionHeaders } from './connection-headers';
 
 /** What `serve()` needs from a Hono app: its `fetch(request, env)`. Any `Hono` instance fits. */
 export interface HonoFetchApp {
@@ -29,17 +27,11 @@ export interface HonoHandlerOptions {
 
 export interface HonoServeOptions extends ServeOptions, HonoHandlerOptions {}
 
-// A light Response never needs the copy: the responder drops connection headers from it as it writes,
-// and reading its headers here would build the Headers object it exists to avoid.
-function forResponder(response: Response): Response {
-  return LightResponse.isLight(response) ? response : withoutConnectionHeaders(response);
-}
-
+// No header pass here: the responder drops Transfer-Encoding, Connection and the headers Connection
+// names from every response as it writes it (Hono's streaming helpers set both for Node's http module,
+// and in a CGI response the web server owns the framing).
 function honoHandler(app: HonoFetchApp): Handler {
-  return (request, info) => {
-    const response = app.fetch(request, info);
-    return response instanceof Response ? forResponder(response) : response.then(forResponder);
-  };
+  return (request, info) => app.fetch(request, info);
 }
 
 /**
