@@ -9,6 +9,9 @@ import { delegateToNative } from './prototype-delegation';
 
 type LightBody = string | Uint8Array<ArrayBuffer> | null;
 
+/** The global Response's body type, spelled so that declarations need no DOM lib (`BodyInit` is DOM's). */
+type ResponseBody = ConstructorParameters<typeof Response>[0];
+
 /** Set on a class standing in for the global Response: the runtime's own class it replaced. */
 export const REPLACED_NATIVE = Symbol.for('@fcgi/responder.native-response');
 
@@ -48,7 +51,7 @@ export class LightResponse {
     return typeof value === 'object' && value !== null && #used in value;
   }
 
-  constructor(body?: BodyInit | null, init: ResponseInit = {}) {
+  constructor(body?: ResponseBody, init: ResponseInit = {}) {
     const status = checkedInit(init);
     // A status left out reads as 200 through the getter: only a converted one needs a copy of init.
     this.init = init.status === undefined || status === init.status ? init : { ...init, status };
