@@ -1,4 +1,4 @@
-/** Runs the built conformance app (examples/conformance) the way APP.md §1 describes. */
+/** Runs the built conformance app (examples/conformance) as its README's contract describes (examples/conformance/README.md, "Launching"). */
 
 import { chmodSync, existsSync } from 'node:fs';
 import { paths } from './paths';

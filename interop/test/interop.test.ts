@@ -113,7 +113,7 @@ describe.each(columns)('$name', (column: Column) => {
     fetchJson<EchoRequest>(web.baseUrl, { agent, ...options, path });
   const stats = (): Promise<Stats> => fetchJson<Stats>(web.baseUrl, { agent, path: '/__stats' });
 
-  /** cgi-fcgi has a known header-split bug (WEBSERVERS.md pitfall 13): its column retries once. */
+  /** cgi-fcgi has a known header-split bug (interop README, "cgi-fcgi's parser bug"): its column retries once. */
   async function withCgiFcgiRetry<T>(attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();

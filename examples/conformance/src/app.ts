@@ -1,5 +1,5 @@
 /**
- * The conformance app (APP.md §3) as a plain fetch handler. It depends on nothing FastCGI-specific, so
+ * The conformance app (README, "Routes") as a plain fetch handler. It depends on nothing FastCGI-specific, so
  * the same routes can be served by @fcgi/responder or exercised directly in unit tests.
  */
 

@@ -1,4 +1,4 @@
-/** Where the app listens, from the environment the interop suite (and APP.md §1) defines. */
+/** Where the app listens, from the environment the interop suite defines (README, "Launching"). */
 
 import { lstatSync, unlinkSync } from 'node:fs';
 

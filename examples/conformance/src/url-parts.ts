@@ -1,4 +1,4 @@
-/** How the app reports a request's path and query (APP.md §3, /echo-request and /unicode). */
+/** How the app reports a request's path and query (README, "Routes": /echo-request and /unicode). */
 
 export type QueryObject = Record<string, string[]>;
 

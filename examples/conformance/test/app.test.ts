@@ -6,7 +6,7 @@ const app = createConformanceApp();
 const origin = 'http://127.0.0.1:8080';
 const call = (path: string, init?: RequestInit) => app(new Request(`${origin}${path}`, init));
 
-describe('conformance app routes (APP.md §3)', () => {
+describe('conformance app routes (README, "Routes")', () => {
   test('GET /hello answers Hello, World! with its length', async () => {
     const response = await call('/hello');
     expect(response.status).toBe(200);
@@ -70,7 +70,7 @@ describe('conformance app routes (APP.md §3)', () => {
     });
   });
 
-  test('/status/:code answers that status with the APP.md body and headers', async () => {
+  test('/status/:code answers that status with the body and headers the README's contract gives', async () => {
     const teapot = await call('/status/418');
     expect(teapot.status).toBe(418);
     expect(await teapot.text()).toBe('status 418\n');

@@ -13,7 +13,7 @@ import type { Backend } from '../conformance-app';
 import { describeEndpoint, type Endpoint } from '../wait';
 import type { RunningWebServer, StartWebServer } from './types';
 
-/** Exit codes of cgi-fcgi's header-split bug (WEBSERVERS.md pitfall 13): the output is garbage. */
+/** Exit codes of cgi-fcgi's header-split bug (interop README, "cgi-fcgi's parser bug"): the output is garbage. */
 export const CGI_FCGI_PARSER_BUG_EXITS = new Set([253, 254]);
 
 let cgiFcgiPath: string | undefined;

@@ -36,7 +36,7 @@ afterAll(async () => {
   dir.remove();
 });
 
-/** Runs cgi-fcgi once; libfcgi's header-split bug (WEBSERVERS.md 13) exits 253/254, so retry that once. */
+/** Runs cgi-fcgi once; libfcgi's header-split bug (interop/README.md, "cgi-fcgi's parser bug") exits 253/254, so retry that once. */
 async function cgiFcgi(
   env: Record<string, string>,
   stdin: string | Buffer,

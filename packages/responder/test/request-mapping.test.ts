@@ -1,4 +1,4 @@
-// CGI params → Request parts, per APP.md §2 and WEBSERVERS.md: what nginx, apache, lighttpd, haproxy
+// CGI params → Request parts, as the README's "The handler" states them: what nginx, apache, lighttpd, haproxy
 // and caddy actually send.
 import { describe, expect, test } from 'vitest';
 import {
