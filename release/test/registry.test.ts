@@ -34,6 +34,9 @@ function publicPackageNames(): string[] {
     .sort();
 }
 
+/** The adapters' peer dependencies, at the ranges the examples use. */
+const FRAMEWORK_PEERS = ['hono@^4.13.19', 'h3@^2.0.8', '@trpc/server@^11.25.2'];
+
 let scratch: string;
 let registry: LocalRegistry;
 let published: PublishedPackage[];
@@ -115,6 +118,37 @@ describe('a new project', () => {
 
     const body = await startAndAsk(project, ['node', 'hello.mjs'], {}, './app.sock', '/hi');
     expect(body).toContain('you asked for /hi');
+  });
+});
+
+describe('the type declarations', () => {
+  test('compile in a Node TypeScript project without the DOM lib', async () => {
+    const project = join(scratch, 'types-without-dom');
+    await initProject(project, registry.scopeNpmrc);
+    const names = published.map((pkg) => pkg.name);
+    await npmInstall(project, [...names, ...FRAMEWORK_PEERS, 'typescript@~5.9.3', '@types/node@^20.19.0']);
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2022'],
+          types: ['node'],
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          // Our .d.ts files are library files: skipping their check would hide exactly this failure.
+          skipLibCheck: false,
+          noEmit: true,
+        },
+        files: ['index.mts'],
+      }),
+    );
+    writeFileSync(
+      join(project, 'index.mts'),
+      `${names.map((name, index) => `import * as package${index} from '${name}';`).join('\n')}\nexport const all = [${names.map((_, index) => `package${index}`).join(', ')}];\n`,
+    );
+    await run('npx', ['--no-install', 'tsc', '-p', '.'], { cwd: project });
   });
 });
 
