@@ -8,6 +8,7 @@ Commands:
   serve ./app.js       serve a module's fetch handler over FastCGI
   request TARGET PATH  send one request to a FastCGI backend, like curl
   values TARGET        print a backend's FCGI_GET_VALUES answer
+  ping TARGET          health check: exit 0 when the backend answers (Docker HEALTHCHECK, systemd)
   gateway              local HTTP server in front of a FastCGI backend (development)
   dev ./app.js         serve a module and a gateway in front of it (development)
 
@@ -86,6 +87,25 @@ Options:
                             larger than SIZE (bytes, or 512k, 8m, 1g); default: none, 8m with --buffer-body
   -q, --quiet               do not log each request on stdout
   -h, --help                show this help
+`,
+  ping: `Usage: fcgi ping TARGET [--path PATH] [--timeout MS] [--quiet]
+
+A FastCGI health check. Without --path it sends FCGI_GET_VALUES, which the backend answers without
+running the app (php-fpm and fcgi serve both do); with --path it sends GET PATH through the app and
+wants a 2xx or 3xx answer.
+
+Exit status: 0 healthy; 1 unhealthy (cannot connect, no answer within the timeout, or an error
+status), with the reason on stderr; 2 for a command-line mistake (no check ran).
+
+Options:
+  --path PATH          GET this path through the app instead of FCGI_GET_VALUES
+  --timeout MS         unhealthy when there is no answer within MS milliseconds (default 5000)
+  -q, --quiet          print nothing when healthy
+  -h, --help           show this help
+
+Examples:
+  HEALTHCHECK CMD ["node_modules/.bin/fcgi", "ping", "/run/app/fcgi.sock", "--quiet"]     (Dockerfile)
+  ExecStartPost=/srv/app/node_modules/.bin/fcgi ping /run/app/fcgi.sock --timeout 2000  (systemd unit)
 `,
   dev: `Usage: fcgi dev ./app.js [--listen PORT] [--host 127.0.0.1] [--root DIR] [--name NAME]
 

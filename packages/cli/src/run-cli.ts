@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { devCommand } from './commands/dev';
 import { gatewayCommand } from './commands/gateway';
+import { pingCommand } from './commands/ping';
 import { requestCommand } from './commands/request';
 import { serveCommand } from './commands/serve';
 import { valuesCommand } from './commands/values';
@@ -17,6 +18,7 @@ const commands: Record<CommandName, Command> = {
   serve: serveCommand,
   request: requestCommand,
   values: valuesCommand,
+  ping: pingCommand,
   gateway: gatewayCommand,
   dev: devCommand,
 };
