@@ -17,4 +17,6 @@ export default defineConfig({
   target: 'node20',
   // Backends must load the packages as published (dist), not a bundled copy.
   skipNodeModulesBundle: true,
+  // The shared test harness is TypeScript source with no build of its own: bundled in.
+  noExternal: ['@fcgi/test-utils'],
 });

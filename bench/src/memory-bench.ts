@@ -1,10 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { peakRssKiB, rssKiB } from './proc';
-import { startPinned, stop, waitListening } from './processes';
+import { type Started, startPinned, stop, waitListening } from './processes';
 import type { MemoryBenchRun } from './results';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,7 +41,7 @@ export async function runMemoryBench(
       logFile: join(runDir, 'idle-holder.log'),
       raiseFileLimit: true,
     });
-    const report = await readFirstLine(join(runDir, 'idle-holder.log'), holder.child);
+    const report = await readFirstLine(join(runDir, 'idle-holder.log'), holder);
     const held = JSON.parse(report) as { open: number; failed: number; firstError?: string };
     if (held.failed > 0)
       process.stderr.write(`idle connections: ${held.failed} failed (${held.firstError})\n`);
@@ -70,13 +69,13 @@ export async function runMemoryBench(
 }
 
 /** Waits for the holder's JSON line in its log file (its stdout), failing if it exits first. */
-async function readFirstLine(logFile: string, child: ChildProcess): Promise<string> {
+async function readFirstLine(logFile: string, holder: Started): Promise<string> {
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     const text = readFileSync(logFile, 'utf8');
     const line = text.split('\n').find((l) => l.startsWith('{'));
     if (line) return line;
-    if (child.exitCode !== null) throw new Error(`idle-connection holder exited ${child.exitCode}: ${text}`);
+    if (holder.exit) throw new Error(`idle-connection holder exited ${holder.exit.code}: ${text}`);
     await delay(200);
   }
   throw new Error('idle-connection holder did not report within 180 s');

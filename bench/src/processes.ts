@@ -1,18 +1,20 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
-import { connect } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import {
+  canConnect,
+  DEFAULT_WAIT_MS,
+  describeEndpoint,
+  type Endpoint,
+  type LaunchedProcess,
+  spawnGroup,
+  stopAll,
+  waitFor,
+} from '@fcgi/test-utils/processes';
 
 export const execFileAsync = promisify(execFile);
 
-export interface Started {
-  name: string;
-  child: ChildProcess;
-  pid: number;
-}
-
-const started = new Set<Started>();
+/** A process the bench started: its own process group, output in its log file. */
+export type Started = LaunchedProcess;
 
 const RAISE_FILE_LIMIT = 'h=$(ulimit -Hn); [ "$h" = unlimited ] && h=1048576; ulimit -n "$h"; exec "$@"';
 
@@ -26,73 +28,41 @@ export function startPinned(
   command: string[],
   options: { env?: NodeJS.ProcessEnv; logFile: string; cwd?: string; raiseFileLimit?: boolean },
 ): Started {
-  const log = openSync(options.logFile, 'a');
   const pinned = ['taskset', '-c', cpus, ...command];
   // Thousands of sockets need more than the usual 1024 descriptors: raise the soft limit to the hard one.
   const argv = options.raiseFileLimit ? ['sh', '-c', RAISE_FILE_LIMIT, 'sh', ...pinned] : pinned;
-  const child = spawn(argv[0]!, argv.slice(1), {
+  return spawnGroup({
+    name,
+    command: argv[0]!,
+    args: argv.slice(1),
     env: { ...process.env, ...options.env },
     cwd: options.cwd,
-    stdio: ['ignore', log, log],
-    detached: true,
-  });
-  if (child.pid === undefined) throw new Error(`could not start ${name}: ${command.join(' ')}`);
-  const entry = { name, child, pid: child.pid };
-  started.add(entry);
-  child.once('exit', () => started.delete(entry));
-  return entry;
-}
-
-function canConnect(target: { path: string } | { port: number; host: string }): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(target);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
+    logFile: options.logFile,
   });
 }
 
-/** Polls until the process accepts connections; fails fast with its log when it exits instead. */
+/** Polls until the process accepts connections; fails fast, naming its log, when it exits instead. */
 export async function waitListening(
   proc: Started,
   target: { path: string } | { port: number; host: string },
-  timeoutMs = 30_000,
+  timeoutMs = DEFAULT_WAIT_MS,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-      throw new Error(
-        `${proc.name} exited (${proc.child.exitCode ?? proc.child.signalCode}) before listening`,
-      );
-    }
-    if (await canConnect(target)) return;
-    await delay(50);
-  }
-  throw new Error(`${proc.name} did not listen within ${timeoutMs} ms`);
+  const endpoint: Endpoint = 'path' in target ? { socketPath: target.path } : target;
+  await waitFor(`${proc.name} to listen on ${describeEndpoint(endpoint)}`, () => canConnect(endpoint), {
+    timeoutMs,
+    abortIf: () => {
+      const exit = proc.exit;
+      return exit ? `it exited (${exit.code ?? exit.signal}); see ${proc.logFile}` : undefined;
+    },
+  });
 }
 
+/** SIGTERM to its process group, SIGKILL after the shared grace period. */
 export async function stop(proc: Started): Promise<void> {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => proc.child.once('exit', resolve));
-  try {
-    process.kill(-proc.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-proc.pid, 'SIGKILL');
-    } catch {}
-  }, 5000);
-  await exited;
-  clearTimeout(timer);
+  await proc.stop();
 }
 
-export async function stopAll(): Promise<void> {
-  await Promise.all([...started].map(stop));
-}
+export { stopAll };
 
 /** Stops every started process on Ctrl-C or SIGTERM, so no backend outlives the harness. */
 export function stopAllOnSignal(): void {

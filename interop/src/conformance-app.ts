@@ -1,11 +1,9 @@
 /** Runs the built conformance app (examples/conformance) as its README's contract describes (examples/conformance/README.md, "Launching"). */
 
 import { chmodSync, existsSync } from 'node:fs';
+import { type Endpoint, freePort, type LaunchedProcess, launch } from '@fcgi/test-utils/processes';
 import { paths } from './paths';
-import { freePort } from './ports';
-import { type LaunchedProcess, launch } from './process';
 import type { RunDir } from './run-dir';
-import type { Endpoint } from './wait';
 
 export type BackendTransport = 'unix' | 'tcp';
 

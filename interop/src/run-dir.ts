@@ -1,8 +1,8 @@
 /** A temp directory per column for configs, sockets, logs and server temp files. */
 
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRunDir as createTempRunDir } from '@fcgi/test-utils/processes';
 import { paths } from './paths';
 
 export interface RunDir {
@@ -16,15 +16,14 @@ export interface RunDir {
 }
 
 export function createRunDir(label: string): RunDir {
-  const path = mkdtempSync(join(tmpdir(), `fcgi-interop-${label.replace(/[^a-z0-9-]/gi, '-')}-`));
-  // Apache's workers run as www-data and must reach the socket inside.
-  chmodSync(path, 0o755);
+  const dir = createTempRunDir('interop', label);
+  const path = dir.path;
   const docRoot = join(path, 'www');
   mkdirSync(docRoot, { mode: 0o755 });
   return {
     path,
     docRoot,
-    file: (name) => join(path, name),
+    file: dir.file,
     keepLogs(target) {
       const destination = join(paths.results, 'logs', target.replace(/[^a-z0-9-]/gi, '-'));
       mkdirSync(destination, { recursive: true });
@@ -39,6 +38,6 @@ export function createRunDir(label: string): RunDir {
         }
       }
     },
-    remove: () => rmSync(path, { recursive: true, force: true }),
+    remove: dir.remove,
   };
 }

@@ -5,8 +5,8 @@
  */
 
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { type LaunchedProcess, launch } from '@fcgi/test-utils/processes';
 import { paths } from './paths';
-import { type LaunchedProcess, launch } from './process';
 import { renderTemplate } from './render';
 import type { RunDir } from './run-dir';
 

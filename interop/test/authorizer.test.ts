@@ -8,10 +8,10 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuthorizer, parseTokenTable, USER_VARIABLE } from '@fcgi/example-authorizer';
 import { type RequestInfo, type RoleName, type ServeResult, serve } from '@fcgi/responder';
+import { freePort } from '@fcgi/test-utils/processes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fetchRaw, type HttpResponse } from '../src/http-client';
 import { paths } from '../src/paths';
-import { freePort } from '../src/ports';
 import { createRunDir, type RunDir } from '../src/run-dir';
 import {
   type StartAuthorizedServer,

@@ -3,13 +3,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { freePort, launch, waitFor } from '@fcgi/test-utils/processes';
 import { afterEach, describe, expect, test } from 'vitest';
 import { patternBytes, patternSha256, sha256 } from '../src/expected';
 import { headerValues } from '../src/http-client';
 import { Matrix } from '../src/matrix';
 import { paths } from '../src/paths';
-import { freePort } from '../src/ports';
-import { launch } from '../src/process';
 import { renderTemplate, renderText } from '../src/render';
 import { createRunDir, type RunDir } from '../src/run-dir';
 import { cgiEnvironment } from '../src/servers/cgi-fcgi';
@@ -119,8 +118,7 @@ describe('process launcher', () => {
 });
 
 async function waitForFile(path: string): Promise<void> {
-  const { waitUntil } = await import('../src/wait');
-  await waitUntil(() => existsSync(path) && readFileSync(path, 'utf8').length > 0, { what: path });
+  await waitFor(path, () => existsSync(path) && readFileSync(path, 'utf8').length > 0);
 }
 
 function isAlive(pid: number): boolean {

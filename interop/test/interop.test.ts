@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
+import { waitFor } from '@fcgi/test-utils/processes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { selectedColumns } from '../src/columns';
 import { mapLimit } from '../src/concurrency';
@@ -29,7 +30,6 @@ import { startNginx } from '../src/servers/nginx';
 import type { Column, RunningWebServer } from '../src/servers/types';
 import { type SocketActivatedApp, startSocketActivatedApp } from '../src/socket-activation';
 import { countArrivals, readTimedEvents } from '../src/sse';
-import { waitUntil } from '../src/wait';
 
 interface Stats {
   connections: number;
@@ -432,11 +432,14 @@ describe.each(columns)('$name', (column: Column) => {
     try {
       const before = await stats();
       await getThenHangUp(web.port, '/bytes?n=1073741824', 256 * KiB);
-      await waitUntil(async () => (await stats()).aborted > before.aborted, {
-        what: "the /bytes handler's request.signal to abort",
-        timeoutMs: 15_000,
-        intervalMs: 100,
-      });
+      await waitFor(
+        "the /bytes handler's request.signal to abort",
+        async () => (await stats()).aborted > before.aborted,
+        {
+          timeoutMs: 15_000,
+          intervalMs: 100,
+        },
+      );
       const response = await get('/hello', { idleTimeoutMs: 10_000 });
       expect(response.status).toBe(200);
       expect(response.body.toString()).toBe('Hello, World!');
@@ -517,13 +520,16 @@ describe.each(columns)('$name', (column: Column) => {
       // 3 s each: long enough that all 50 are inside the handler when SIGTERM arrives even on a
       // loaded machine, short enough to finish within the app's 5 s close timeout.
       const inFlight = Array.from({ length: 50 }, () => get('/slow?ms=3000'));
-      await waitUntil(async () => (await statsNow()).requests - before.requests >= 50, {
-        what: '50 /slow requests to reach the app',
-        timeoutMs: 30_000,
-        intervalMs: 50,
-      });
+      await waitFor(
+        '50 /slow requests to reach the app',
+        async () => (await statsNow()).requests - before.requests >= 50,
+        {
+          timeoutMs: 30_000,
+          intervalMs: 50,
+        },
+      );
       const app = backend.process;
-      app.signal('SIGTERM');
+      app.signalGroup('SIGTERM');
       const responses = await Promise.all(inFlight);
       expect(responses.map((response) => response.status)).toEqual(responses.map(() => 200));
       for (const response of responses) expect(response.body.toString()).toBe('slept 3000\n');
@@ -536,11 +542,14 @@ describe.each(columns)('$name', (column: Column) => {
 
   check('the app restarts on the same address and is served again', async () => {
     await backend.restart();
-    await waitUntil(async () => (await get('/hello')).status === 200, {
-      what: `${column.name} to reach the restarted app`,
-      timeoutMs: 30_000,
-      intervalMs: 200,
-    });
+    await waitFor(
+      `${column.name} to reach the restarted app`,
+      async () => (await get('/hello')).status === 200,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
+    );
   });
 });
 
@@ -595,12 +604,15 @@ describe('systemd socket activation (nginx)', () => {
     const statsNow = () => fetchJson<Stats>(web.baseUrl, { path: '/__stats' });
     const before = await statsNow();
     const inFlight = Array.from({ length: 50 }, () => fetchRaw(web.baseUrl, { path: '/slow?ms=3000' }));
-    await waitUntil(async () => (await statsNow()).requests - before.requests >= 50, {
-      what: '50 /slow requests to reach the app',
-      timeoutMs: 30_000,
-      intervalMs: 50,
-    });
-    app.process.signal('SIGTERM');
+    await waitFor(
+      '50 /slow requests to reach the app',
+      async () => (await statsNow()).requests - before.requests >= 50,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+      },
+    );
+    app.process.signalGroup('SIGTERM');
     const responses = await Promise.all(inFlight);
     expect(responses.map((response) => response.status)).toEqual(responses.map(() => 200));
     expect((await app.process.exited).code).toBe(0);

@@ -1,11 +1,18 @@
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import {
+  freePort,
+  type LaunchedProcess,
+  spawnGroup,
+  stopAll,
+  waitFor,
+  waitForListening,
+  waitForLogLine,
+} from '@fcgi/test-utils/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveCommand } from './helpers/fcgi';
 import { httpGet, runConcurrently } from './helpers/http';
-import { freePort } from './helpers/ports';
-import { type Launched, launch, runOk, stopAll } from './helpers/processes';
+import { runOk } from './helpers/processes';
 import { makeRunDir, type RunDir } from './helpers/run-dir';
-import { waitFor, waitForListening, waitForLogLine } from './helpers/wait';
 
 // mod_fcgid (Debian's libapache2-mod-fcgid) is Apache's process manager for FastCGI apps: its
 // FcgidWrapper command is started on demand, as Apache's User (www-data), with a unix socket from
@@ -13,7 +20,7 @@ import { waitFor, waitForListening, waitForLogLine } from './helpers/wait';
 describe('Apache mod_fcgid spawns `fcgi serve` with the socket on fd 0', () => {
   let dir: RunDir;
   let base: string;
-  let apache: Launched;
+  let apache: LaunchedProcess;
 
   beforeAll(async () => {
     dir = makeRunDir('mod-fcgid');
@@ -56,7 +63,7 @@ FcgidInitialEnv PM_LOG "${dir.file('requests.log')}"
 </Location>
 `,
     );
-    apache = launch({
+    apache = spawnGroup({
       name: 'apache2',
       command: 'apache2',
       args: ['-f', dir.file('apache2.conf'), '-DFOREGROUND'],

@@ -1,8 +1,15 @@
+import {
+  type LaunchedProcess,
+  readText,
+  spawnGroup,
+  stopAll,
+  waitFor,
+  waitForFile,
+  waitForListening,
+} from '@fcgi/test-utils/processes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fcgiGet, serveCommand } from './helpers/fcgi';
-import { type Launched, launch, stopAll } from './helpers/processes';
 import { makeRunDir, type RunDir } from './helpers/run-dir';
-import { readText, waitFor, waitForFile, waitForListening } from './helpers/wait';
 
 // A web server or supervisor that wants its FastCGI process gone sends it a signal: SIGTERM (systemd,
 // lighttpd, spawn-fcgi users, mod_fcgid) or SIGUSR1 (what Apache sends its children for a graceful
@@ -10,7 +17,7 @@ import { readText, waitFor, waitForFile, waitForListening } from './helpers/wait
 const SLOW_MS = 2_500;
 
 interface Started {
-  app: Launched;
+  app: LaunchedProcess;
   socket: string;
   log: string;
 }
@@ -20,21 +27,21 @@ type Launcher = (dir: RunDir, extra?: string[]) => Promise<Started>;
 const spawnFcgi: Launcher = async (dir, extra = []) => {
   const socket = dir.file('app.sock');
   const log = dir.file('requests.log');
-  const app = launch({
+  const app = spawnGroup({
     name: 'spawn-fcgi',
     command: 'spawn-fcgi',
     args: ['-s', socket, '-n', '--', ...serveCommand(...extra)],
     logFile: dir.file('app.log'),
     env: { ...process.env, PM_LOG: log },
   });
-  await waitForListening({ path: socket });
+  await waitForListening({ socketPath: socket });
   return { app, socket, log };
 };
 
 const socketActivation: Launcher = async (dir, extra = []) => {
   const socket = dir.file('app.sock');
   const log = dir.file('requests.log');
-  const app = launch({
+  const app = spawnGroup({
     name: 'systemd-socket-activate',
     command: 'systemd-socket-activate',
     args: ['-l', socket, '-E', `PM_LOG=${log}`, ...serveCommand(...extra)],

@@ -1,11 +1,18 @@
 import { writeFileSync } from 'node:fs';
+import {
+  freePort,
+  type LaunchedProcess,
+  spawnGroup,
+  stopAll,
+  waitFor,
+  waitForListening,
+  waitForLogLine,
+} from '@fcgi/test-utils/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveCommand } from './helpers/fcgi';
 import { httpGet, runConcurrently } from './helpers/http';
-import { freePort } from './helpers/ports';
-import { type Launched, launch, run, runOk, stopAll } from './helpers/processes';
+import { run, runOk } from './helpers/processes';
 import { makeRunDir, type RunDir } from './helpers/run-dir';
-import { waitFor, waitForListening, waitForLogLine } from './helpers/wait';
 
 // lighttpd's "bin-path" makes lighttpd the process manager: it creates one unix socket per process
 // ("socket" + "-0", "-1", ...), starts "max-procs" copies of the command with that socket as fd 0,
@@ -14,7 +21,7 @@ const MAX_PROCS = 2;
 
 describe('lighttpd "bin-path" spawns `fcgi serve` with the socket on fd 0', () => {
   let dir: RunDir;
-  let lighttpd: Launched;
+  let lighttpd: LaunchedProcess;
   let base: string;
 
   beforeAll(async () => {
@@ -38,7 +45,7 @@ fastcgi.server = ("/" => ((
 )))
 `;
     writeFileSync(dir.file('lighttpd.conf'), config);
-    lighttpd = launch({
+    lighttpd = spawnGroup({
       name: 'lighttpd',
       command: 'lighttpd',
       args: ['-D', '-f', dir.file('lighttpd.conf')],

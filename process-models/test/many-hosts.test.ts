@@ -1,15 +1,21 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
+import {
+  freePort,
+  type LaunchedProcess,
+  spawnGroup,
+  stopAll,
+  waitFor,
+  waitForListening,
+} from '@fcgi/test-utils/processes';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fcgiRequest, parseCliResponse } from './helpers/fcgi';
 import { httpGet, runConcurrently } from './helpers/http';
 import { appPath, cliPath, nodePath, scaleOutDir } from './helpers/paths';
-import { freePort } from './helpers/ports';
-import { type Launched, launch, run, runOk, stopAll } from './helpers/processes';
+import { run, runOk } from './helpers/processes';
 import { renderTemplate, renderTo, unitValues } from './helpers/render';
 import { makeRunDir, type RunDir } from './helpers/run-dir';
-import { waitFor, waitForListening } from './helpers/wait';
 
 // Two backend "hosts", each a network namespace joined to this one by a veth pair, each running the
 // shipped fcgi-backend.service's command on its own address with FCGI_WEB_SERVER_ADDRS set to the
@@ -50,7 +56,7 @@ describe.skipIf(unavailable !== undefined)(
   `many hosts: two backend namespaces behind one web server${unavailable ? ` (skipped: cannot create network namespaces: ${unavailable})` : ''}`,
   () => {
     let dir: RunDir;
-    let backends: Launched[] = [];
+    let backends: LaunchedProcess[] = [];
 
     beforeAll(async () => {
       dir = makeRunDir('hosts');
@@ -121,7 +127,7 @@ describe.skipIf(unavailable !== undefined)(
         run_dir: dir.file('nginx'),
       });
       expect(conf).toMatch(/keepalive \d+;/);
-      launch({
+      spawnGroup({
         name: 'nginx',
         command: 'nginx',
         args: ['-c', dir.file('nginx/nginx.conf'), '-g', 'daemon off;'],
@@ -139,7 +145,7 @@ describe.skipIf(unavailable !== undefined)(
         backend_2: `${hosts[1]!.backendAddr}:${BACKEND_PORT}`,
         doc_root: dir.path,
       });
-      const haproxy = launch({
+      const haproxy = spawnGroup({
         name: 'haproxy',
         command: 'haproxy',
         args: ['-db', '-f', dir.file('haproxy.cfg')],
@@ -159,7 +165,7 @@ describe.skipIf(unavailable !== undefined)(
   },
 );
 
-function startBackend(dir: RunDir, host: (typeof hosts)[number], index: number): Launched {
+function startBackend(dir: RunDir, host: (typeof hosts)[number], index: number): LaunchedProcess {
   const unit = renderTemplate(`${scaleOutDir}fcgi-backend.service`, {
     fcgi_command: `${nodePath} ${cliPath}`,
     app_module: appPath,
@@ -173,7 +179,7 @@ function startBackend(dir: RunDir, host: (typeof hosts)[number], index: number):
     unitValues(unit, 'Environment').map((entry) => entry.split('=', 2) as [string, string]),
   );
   expect(environment.FCGI_WEB_SERVER_ADDRS).toBe(host.webServerAddr);
-  return launch({
+  return spawnGroup({
     name: `backend ${host.name}`,
     command: 'ip',
     args: ['netns', 'exec', host.namespace, ...execStart!.split(' ')],
@@ -198,7 +204,7 @@ function backendLog(dir: RunDir, index: number): string {
  * REQUESTS GETs at CONCURRENCY through the web server; the first backend host is stopped hard
  * (SIGKILL: a crashed host) after STOP_AFTER answers. Every GET must still get its own 200.
  */
-async function expectNoFailedGets(dir: RunDir, base: string, backends: Launched[]): Promise<void> {
+async function expectNoFailedGets(dir: RunDir, base: string, backends: LaunchedProcess[]): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let done = 0;
   const results = await runConcurrently(REQUESTS, CONCURRENCY, async (i) => {

@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { freePort, spawnGroup, stopAll, waitFor, waitForFile } from '@fcgi/test-utils/processes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fcgiGet, serveCommand } from './helpers/fcgi';
 import { appPath, cliPath, nodePath, repoRoot } from './helpers/paths';
-import { freePort } from './helpers/ports';
-import { launch, stopAll } from './helpers/processes';
 import { makeRunDir, type RunDir } from './helpers/run-dir';
-import { waitFor, waitForFile } from './helpers/wait';
 
 // systemd-socket-activate (from the systemd package) does what systemd does for a .socket unit: it
 // binds the socket, waits for the first connection, then execs the command with the socket as fd 3
@@ -24,7 +22,7 @@ describe('systemd socket activation (LISTEN_FDS / LISTEN_PID / LISTEN_FDNAMES)',
 
   it('serves the unix socket it was handed, started by the first connection', async () => {
     const socket = dir.file('app.sock');
-    const activator = launch({
+    const activator = spawnGroup({
       name: 'systemd-socket-activate',
       command: 'systemd-socket-activate',
       args: ['-l', socket, ...serveCommand()],
@@ -44,7 +42,7 @@ describe('systemd socket activation (LISTEN_FDS / LISTEN_PID / LISTEN_FDNAMES)',
 
   it('serves a TCP socket it was handed, with the name given by --fdname', async () => {
     const port = await freePort();
-    launch({
+    spawnGroup({
       name: 'systemd-socket-activate',
       command: 'systemd-socket-activate',
       args: ['-l', `127.0.0.1:${port}`, '--fdname=fcgi', ...serveCommand()],
@@ -71,7 +69,7 @@ describe('systemd socket activation (LISTEN_FDS / LISTEN_PID / LISTEN_FDNAMES)',
     const execStart = /^ExecStart=(.+)$/m.exec(unit('fcgi-app.service'))?.[1];
     expect(listenStream).toBe(socket);
     expect(execStart).toBeDefined();
-    launch({
+    spawnGroup({
       name: 'systemd-socket-activate',
       command: 'systemd-socket-activate',
       args: ['-l', listenStream!, ...execStart!.split(' ')],

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { freePort, spawnGroup, stopAll, waitFor, waitForListening } from '@fcgi/test-utils/processes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fcgiGet, serveCommand } from './helpers/fcgi';
-import { freePort } from './helpers/ports';
-import { launch, stopAll } from './helpers/processes';
 import { makeRunDir, type RunDir } from './helpers/run-dir';
-import { waitFor, waitForListening } from './helpers/wait';
 
 // spawn-fcgi (Debian's spawn-fcgi 1.6) creates the listening socket itself and starts the app with
 // that socket as fd 0, the FastCGI way (FCGI_LISTENSOCK_FILENO): `fcgi serve` is given no --socket or
@@ -31,13 +29,13 @@ describe('spawn-fcgi starts `fcgi serve` with the socket on fd 0', () => {
 
   it('serves requests on the unix socket spawn-fcgi created, in the process spawn-fcgi became (-n)', async () => {
     const socket = dir.file('app.sock');
-    const spawner = launch({
+    const spawner = spawnGroup({
       name: 'spawn-fcgi',
       command: 'spawn-fcgi',
       args: ['-s', socket, '-n', '--', ...serveCommand()],
       logFile: dir.file('spawn-fcgi.log'),
     });
-    await waitForListening({ path: socket });
+    await waitForListening({ socketPath: socket });
 
     const response = await fcgiGet(socket, '/launch');
     expect(response.status).toBe(200);
@@ -49,7 +47,7 @@ describe('spawn-fcgi starts `fcgi serve` with the socket on fd 0', () => {
 
   it('serves requests on a TCP port spawn-fcgi bound (-a 127.0.0.1 -p PORT)', async () => {
     const port = await freePort();
-    launch({
+    spawnGroup({
       name: 'spawn-fcgi',
       command: 'spawn-fcgi',
       args: ['-a', '127.0.0.1', '-p', String(port), '-n', '--', ...serveCommand()],
@@ -65,7 +63,7 @@ describe('spawn-fcgi starts `fcgi serve` with the socket on fd 0', () => {
   it('pre-forks several processes that all accept on the one socket (-F 2)', async () => {
     const socket = dir.file('app.sock');
     const pidFile = dir.file('spawn-fcgi.pid');
-    const spawner = launch({
+    const spawner = spawnGroup({
       name: 'spawn-fcgi',
       command: 'spawn-fcgi',
       args: ['-s', socket, '-F', '2', '-P', pidFile, '--', ...serveCommand()],
@@ -76,7 +74,7 @@ describe('spawn-fcgi starts `fcgi serve` with the socket on fd 0', () => {
     forkedPids.push(...readFileSync(pidFile, 'utf8').split(/\s+/).filter(Boolean).map(Number));
     expect(exit.code).toBe(0);
     expect(forkedPids).toHaveLength(2);
-    await waitForListening({ path: socket });
+    await waitForListening({ socketPath: socket });
 
     // Both children serve: keep asking until each pid has answered (the kernel picks the acceptor).
     const seen = new Set<number>();

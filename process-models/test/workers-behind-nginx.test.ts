@@ -1,12 +1,19 @@
 import { Agent } from 'node:http';
+import {
+  freePort,
+  type LaunchedProcess,
+  readText,
+  spawnGroup,
+  stopAll,
+  waitFor,
+  waitForListening,
+} from '@fcgi/test-utils/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fcgiValues, serveCommand } from './helpers/fcgi';
 import { httpGet, runConcurrently } from './helpers/http';
 import { FASTCGI_PARAMS, nginxConf, startNginx } from './helpers/nginx';
-import { freePort } from './helpers/ports';
-import { type Launched, launch, runOk, stopAll } from './helpers/processes';
+import { runOk } from './helpers/processes';
 import { makeRunDir, type RunDir } from './helpers/run-dir';
-import { readText, waitFor, waitForListening } from './helpers/wait';
 
 // `fcgi serve --workers 4`: node:cluster, four processes behind one unix socket, a dead worker
 // replaced by the primary. nginx in front with upstream keepalive, as in production.
@@ -22,7 +29,7 @@ type Outcome =
 
 describe(`fcgi serve --workers ${WORKERS} behind nginx`, () => {
   let dir: RunDir;
-  let pool: Launched;
+  let pool: LaunchedProcess;
   let socket: string;
   let requestLog: string;
   let base: string;
@@ -32,7 +39,7 @@ describe(`fcgi serve --workers ${WORKERS} behind nginx`, () => {
     socket = dir.file('app.sock');
     requestLog = dir.file('requests.log');
     const [command, ...args] = serveCommand('--socket', socket, '--workers', String(WORKERS));
-    pool = launch({
+    pool = spawnGroup({
       name: 'fcgi serve --workers',
       command: command!,
       args,

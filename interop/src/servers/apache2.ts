@@ -1,4 +1,4 @@
-import { freePort } from '../ports';
+import { freePort } from '@fcgi/test-utils/processes';
 import { renderTemplate } from '../render';
 import { launchWebServer } from './launch-server';
 import type { StartWebServer } from './types';

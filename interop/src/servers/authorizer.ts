@@ -4,8 +4,8 @@
  * protected static directory only when it answers 200.
  */
 
+import { freePort } from '@fcgi/test-utils/processes';
 import { paths } from '../paths';
-import { freePort } from '../ports';
 import { renderTemplate } from '../render';
 import type { RunDir } from '../run-dir';
 import { launchWebServer } from './launch-server';

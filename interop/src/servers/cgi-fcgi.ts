@@ -9,8 +9,8 @@ import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:c
 import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { describeEndpoint, type Endpoint } from '@fcgi/test-utils/processes';
 import type { Backend } from '../conformance-app';
-import { describeEndpoint, type Endpoint } from '../wait';
 import type { RunningWebServer, StartWebServer } from './types';
 
 /** Exit codes of cgi-fcgi's header-split bug (interop README, "cgi-fcgi's parser bug"): the output is garbage. */

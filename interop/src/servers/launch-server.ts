@@ -1,4 +1,4 @@
-import { launch } from '../process';
+import { launch } from '@fcgi/test-utils/processes';
 import type { RunningWebServer } from './types';
 
 export interface ServerCommand {

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { type Launched, launch } from './processes';
+import { type LaunchedProcess, spawnGroup } from '@fcgi/test-utils/processes';
 import type { RunDir } from './run-dir';
 
 /** The CGI params every nginx location here sends (Debian's fastcgi_params, the ones the app reads). */
@@ -37,10 +37,10 @@ ${http}
 }
 
 /** Writes the config and starts nginx in the foreground; the caller waits for its port. */
-export function startNginx(dir: RunDir, config: string): Launched {
+export function startNginx(dir: RunDir, config: string): LaunchedProcess {
   mkdirSync(dir.file('nginx-tmp'), { recursive: true });
   writeFileSync(dir.file('nginx.conf'), config);
-  return launch({
+  return spawnGroup({
     name: 'nginx',
     command: 'nginx',
     args: ['-c', dir.file('nginx.conf'), '-g', 'daemon off;'],

@@ -1,26 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRunDir, type RunDir } from '@fcgi/test-utils/processes';
 
-export interface RunDir {
-  readonly path: string;
-  file(name: string): string;
-  remove(): void;
-}
+export type { RunDir };
 
-/**
- * A fresh temp dir for one test's sockets, configs and logs. Mode 755: Apache and lighttpd workers
- * may run as www-data and must reach the sockets inside.
- */
+/** A fresh run dir for one test's sockets, configs and logs; PM_KEEP_RUN_DIRS=1 keeps it for a post-mortem. */
 export function makeRunDir(label: string): RunDir {
-  const path = mkdtempSync(join(tmpdir(), `fcgi-pm-${label}-`));
-  chmodSync(path, 0o755);
-  return {
-    path,
-    file: (name) => join(path, name),
-    // PM_KEEP_RUN_DIRS=1 keeps configs and logs for a post-mortem.
-    remove: () => {
-      if (!process.env.PM_KEEP_RUN_DIRS) rmSync(path, { recursive: true, force: true });
-    },
-  };
+  return createRunDir('pm', label, { keep: Boolean(process.env.PM_KEEP_RUN_DIRS) });
 }
