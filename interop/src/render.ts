@@ -1,32 +1,15 @@
 /**
- * Renders the user-facing config templates in examples/webservers/ for a run: every `{{name}}` is
- * replaced, and a placeholder without a value (or a value nobody uses) is an error, so the templates
- * and the suite cannot drift apart.
+ * Renders the user-facing config templates in examples/webservers/ for a run with the renderer
+ * `fcgi config` prints them with (from @fcgi/cli): every `{{name}}` is replaced, and a placeholder
+ * without a value (or a value nobody uses) is an error, so the templates and the suite cannot drift.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderText } from '@fcgi/cli';
 import { paths } from './paths';
 
-const PLACEHOLDER = /\{\{([a-z_]+)\}\}/g;
-
-export function renderText(template: string, values: Record<string, string | number>): string {
-  const used = new Set<string>();
-  const missing = new Set<string>();
-  const text = template.replace(PLACEHOLDER, (_match, name: string) => {
-    const value = values[name];
-    if (value === undefined) {
-      missing.add(name);
-      return '';
-    }
-    used.add(name);
-    return String(value);
-  });
-  if (missing.size > 0) throw new Error(`no value for placeholder(s): ${[...missing].join(', ')}`);
-  const unused = Object.keys(values).filter((name) => !used.has(name));
-  if (unused.length > 0) throw new Error(`value(s) for no placeholder: ${unused.join(', ')}`);
-  return text;
-}
+export { renderText };
 
 /**
  * Renders `<templateDir>/<templateName>` (examples/webservers by default) into

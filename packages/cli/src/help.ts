@@ -9,6 +9,7 @@ Commands:
   request TARGET PATH  send one request to a FastCGI backend, like curl
   values TARGET        print a backend's FCGI_GET_VALUES answer
   ping TARGET          health check: exit 0 when the backend answers (Docker HEALTHCHECK, systemd)
+  config SERVER        print a ready nginx, caddy, apache, lighttpd, haproxy or systemd configuration
   gateway              local HTTP server in front of a FastCGI backend (development)
   dev ./app.js         serve a module and a gateway in front of it (development)
 
@@ -106,6 +107,27 @@ Options:
 Examples:
   HEALTHCHECK CMD ["node_modules/.bin/fcgi", "ping", "/run/app/fcgi.sock", "--quiet"]     (Dockerfile)
   ExecStartPost=/srv/app/node_modules/.bin/fcgi ping /run/app/fcgi.sock --timeout 2000  (systemd unit)
+`,
+  config: `Usage: fcgi config nginx|caddy|apache|lighttpd|haproxy|systemd [options]
+
+Prints a configuration for that web server (or systemd socket activation) in front of this app. It is
+rendered from the templates the fcgi repository runs the real servers on in its interop suite.
+
+Options:
+  --socket PATH        the app's unix socket (default: $FCGI_SOCKET, else /run/app/fcgi.sock)
+  --port N             the app listens on TCP port N instead (--host H, default 127.0.0.1)
+  --listen PORT        the web server's HTTP port (default 80)
+  --run-dir DIR        where the server keeps its pid file, logs and temp files (default /var/lib/fcgi-app)
+  --root DIR           DOCUMENT_ROOT passed to the app (default /srv/app/public)
+  --app FILE           systemd: the module fcgi serve runs (default ./dist/app.js, made absolute)
+  --fcgi FILE          systemd: the fcgi executable (default ./node_modules/.bin/fcgi, made absolute)
+  -h, --help           show this help
+
+systemd prints two units, fcgi-app.socket and fcgi-app.service, and needs --socket.
+
+Examples:
+  fcgi config nginx --socket /run/app/fcgi.sock > /etc/nginx/conf.d/app.conf
+  fcgi config caddy --port 9000 --listen 8080
 `,
   dev: `Usage: fcgi dev ./app.js [--listen PORT] [--host 127.0.0.1] [--root DIR] [--name NAME]
 

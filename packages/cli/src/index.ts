@@ -3,6 +3,8 @@
 export { type DevOptions, type DevServer, startDev } from './commands/dev';
 export { type RequestCommandOptions, runRequest } from './commands/request';
 export { getValues } from './commands/values';
+export { renderText, type TemplateValues } from './config/render';
+export { type Backend, backendSyntax, type ServerName, serverConfigs, serverNames } from './config/servers';
 export { CliError, UsageError } from './errors';
 export { ExitCode } from './exit-codes';
 export { type Gateway, type GatewayOptions, startGateway } from './gateway/server';

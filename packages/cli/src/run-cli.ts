@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { configCommand } from './commands/config';
 import { devCommand } from './commands/dev';
 import { gatewayCommand } from './commands/gateway';
 import { pingCommand } from './commands/ping';
@@ -19,6 +20,7 @@ const commands: Record<CommandName, Command> = {
   request: requestCommand,
   values: valuesCommand,
   ping: pingCommand,
+  config: configCommand,
   gateway: gatewayCommand,
   dev: devCommand,
 };
