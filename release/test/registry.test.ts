@@ -121,6 +121,18 @@ describe('a new project', () => {
   });
 });
 
+test('the installed fcgi prints a web-server config from its shipped templates', async () => {
+  const project = join(scratch, 'readme-snippet');
+  const nginx = await run(
+    'npx',
+    ['--no-install', 'fcgi', 'config', 'nginx', '--socket', '/run/app/fcgi.sock'],
+    {
+      cwd: project,
+    },
+  );
+  expect(nginx).toContain('server unix:/run/app/fcgi.sock;');
+});
+
 describe('the type declarations', () => {
   test('compile in a Node TypeScript project without the DOM lib', async () => {
     const project = join(scratch, 'types-without-dom');
