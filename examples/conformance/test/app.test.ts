@@ -70,7 +70,7 @@ describe('conformance app routes (README, "Routes")', () => {
     });
   });
 
-  test('/status/:code answers that status with the body and headers the README's contract gives', async () => {
+  test('/status/:code answers that status with the body and headers the README contract gives', async () => {
     const teapot = await call('/status/418');
     expect(teapot.status).toBe(418);
     expect(await teapot.text()).toBe('status 418\n');
