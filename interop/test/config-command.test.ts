@@ -129,6 +129,8 @@ describe('fcgi config, run by the real server', () => {
           runDir.path,
           '--root',
           runDir.docRoot,
+          // The socket lives in the run's temp dir, which only root may open (see the nginx columns).
+          ...(server === 'nginx' ? ['--user', 'root'] : []),
         ]);
         const config = runDir.file(launcher.file);
         writeFileSync(config, text);

@@ -11,6 +11,7 @@ export const startNginx: StartWebServer = async (runDir, backend) => {
     backend: 'socketPath' in endpoint ? `unix:${endpoint.socketPath}` : `${endpoint.host}:${endpoint.port}`,
     run_dir: runDir.path,
     doc_root: runDir.docRoot,
+    user: 'root',
   });
   return launchWebServer({
     name: 'nginx',

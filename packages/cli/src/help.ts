@@ -119,6 +119,7 @@ Options:
   --listen PORT        the web server's HTTP port (default 80)
   --run-dir DIR        where the server keeps its pid file, logs and temp files (default /var/lib/fcgi-app)
   --root DIR           DOCUMENT_ROOT passed to the app (default /srv/app/public)
+  --user NAME          nginx: the account its workers run as (default www-data)
   --app FILE           systemd: the module fcgi serve runs (default ./dist/app.js, made absolute)
   --fcgi FILE          systemd: the fcgi executable (default ./node_modules/.bin/fcgi, made absolute)
   -h, --help           show this help

@@ -25,6 +25,7 @@ describe('fcgi config', () => {
         listenPort: 8080,
         runDir: '/var/lib/fcgi-app',
         docRoot: '/srv/app/public',
+        user: 'www-data',
         fcgiCommand: '',
         appModule: '',
       }),

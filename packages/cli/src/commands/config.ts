@@ -19,6 +19,7 @@ const DEFAULTS = {
   host: '127.0.0.1',
   runDir: '/var/lib/fcgi-app',
   docRoot: '/srv/app/public',
+  user: 'www-data',
   appModule: 'dist/app.js',
   fcgiCommand: 'node_modules/.bin/fcgi',
 } as const;
@@ -38,6 +39,7 @@ export async function configCommand(args: string[], io: CliIO): Promise<number> 
       listen: { type: 'string' },
       'run-dir': { type: 'string' },
       root: { type: 'string' },
+      user: { type: 'string' },
       app: { type: 'string' },
       fcgi: { type: 'string' },
     },
@@ -56,6 +58,7 @@ export async function configCommand(args: string[], io: CliIO): Promise<number> 
     listenPort: portOf(values.listen ?? String(DEFAULTS.listenPort), '--listen'),
     runDir: resolve(io.cwd, values['run-dir'] ?? DEFAULTS.runDir),
     docRoot: resolve(io.cwd, values.root ?? DEFAULTS.docRoot),
+    user: values.user ?? DEFAULTS.user,
     fcgiCommand: resolve(io.cwd, values.fcgi ?? DEFAULTS.fcgiCommand),
     appModule: resolve(io.cwd, values.app ?? DEFAULTS.appModule),
   };

@@ -17,6 +17,8 @@ export interface ConfigSettings {
   runDir: string;
   /** The DOCUMENT_ROOT reported to the app. */
   docRoot: string;
+  /** The account the server's workers run as, where the template sets one (nginx). */
+  user: string;
   /** For systemd: the fcgi executable and the module whose default export is the handler. */
   fcgiCommand: string;
   appModule: string;
@@ -53,6 +55,7 @@ export const serverConfigs = {
       backend: backendSyntax.nginx(s.backend),
       run_dir: s.runDir,
       doc_root: s.docRoot,
+      user: s.user,
     }),
   },
   caddy: {
