@@ -8,7 +8,9 @@ export type ProtocolErrorCode =
   | 'TOO_MANY_PARAMS'
   | 'INVALID_HEADER'
   | 'MALFORMED_RESPONSE_HEAD'
-  | 'RESPONSE_HEAD_TOO_LARGE';
+  | 'RESPONSE_HEAD_TOO_LARGE'
+  /** FCGI_STDIN carried more, or ended with fewer, bytes than the request's CONTENT_LENGTH said. */
+  | 'CONTENT_LENGTH_MISMATCH';
 
 /** Input that violates the FastCGI protocol or a configured limit. */
 export class ProtocolError extends Error {

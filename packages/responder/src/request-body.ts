@@ -49,7 +49,7 @@ export class RequestBody {
     if (declared !== undefined && this.receivedBytes > declared) {
       this.fail(
         new ProtocolError(
-          'MALFORMED_RECORD',
+          'CONTENT_LENGTH_MISMATCH',
           `Request body longer than CONTENT_LENGTH: received ${this.receivedBytes} of ${declared} bytes`,
         ),
       );
@@ -70,7 +70,7 @@ export class RequestBody {
     if (declared !== undefined && this.receivedBytes !== declared) {
       this.fail(
         new ProtocolError(
-          'MALFORMED_RECORD',
+          'CONTENT_LENGTH_MISMATCH',
           `Request body shorter than CONTENT_LENGTH: received ${this.receivedBytes} of ${declared} bytes`,
         ),
       );

@@ -1,5 +1,5 @@
-// CGI params → the parts of a Web Request, per APP.md §2. Params arrive decoded as latin1, so every
-// char code here is one byte as the web server sent it.
+// CGI params → the parts of a Web Request (the rules are in this package's README, "The handler").
+// Params arrive decoded as latin1, so every char code here is one byte as the web server sent it.
 
 /** The params of one request by name (a Map: several times cheaper to build than an object). */
 export type Params = ReadonlyMap<string, string>;

@@ -96,22 +96,23 @@ describe('the body stream', () => {
     return { path, seen };
   }
 
-  test('a body shorter than CONTENT_LENGTH errors the body stream with a ProtocolError', async () => {
+  test('a body shorter than CONTENT_LENGTH errors the body stream with CONTENT_LENGTH_MISMATCH', async () => {
     const { path, seen } = await serveReadingBody();
     const client = await servers.connect(path);
     client.begin({ params: params('POST', '/', { CONTENT_LENGTH: '10' }), body: 'short' });
     expect((await client.response(1)).status).toBe(400);
     const error = await seen.promise;
     expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).code).toBe('CONTENT_LENGTH_MISMATCH');
     expect(String(error)).toMatch(/received 5 of 10/);
   });
 
-  test('a body longer than CONTENT_LENGTH errors the body stream with a ProtocolError', async () => {
+  test('a body longer than CONTENT_LENGTH errors the body stream with CONTENT_LENGTH_MISMATCH', async () => {
     const { path, seen } = await serveReadingBody();
     const client = await servers.connect(path);
     client.begin({ params: params('POST', '/', { CONTENT_LENGTH: '3' }), body: 'much longer' });
     expect((await client.response(1)).status).toBe(400);
-    expect(await seen.promise).toBeInstanceOf(ProtocolError);
+    expect(await seen.promise).toMatchObject({ name: 'ProtocolError', code: 'CONTENT_LENGTH_MISMATCH' });
   });
 });
 
