@@ -57,3 +57,18 @@ describe.each(PACKAGE_DIRS)('%s', (dir) => {
     }
   });
 });
+
+describe('changesets', () => {
+  const dir = join(REPO_ROOT, '.changeset');
+  const changesets = readdirSync(dir).filter((name) => name.endsWith('.md') && name !== 'README.md');
+
+  // The changelog keeps a changeset's line breaks, so a hard-wrapped paragraph renders broken.
+  test.each(changesets)('%s is not hard-wrapped', (name) => {
+    const body = readFileSync(join(dir, name), 'utf8').split(/^---$/m)[2] ?? '';
+    const wrapped = body
+      .split('\n')
+      .filter((line, index, lines) => line.trim() !== '' && (lines[index - 1] ?? '').trim() !== '')
+      .filter((line) => !/^\s*[-*] /.test(line));
+    expect(wrapped).toEqual([]);
+  });
+});
