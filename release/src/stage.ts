@@ -40,7 +40,10 @@ export async function releaseFromStage(
   ]) {
     cpSync(join(repoRoot, file), join(stageDir, file), { recursive: true });
   }
-  const packageDirs = readdirSync(join(repoRoot, 'packages')).map((name) => join('packages', name));
+  // A folder without a manifest (a package still being written) is not a package.
+  const packageDirs = readdirSync(join(repoRoot, 'packages'))
+    .map((name) => join('packages', name))
+    .filter((dir) => existsSync(join(repoRoot, dir, 'package.json')));
   for (const dir of packageDirs) {
     cpSync(join(repoRoot, dir), join(stageDir, dir), {
       recursive: true,

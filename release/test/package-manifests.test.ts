@@ -1,6 +1,6 @@
 /** What every published package's folder must hold for npm, checked without a registry. */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -9,6 +9,7 @@ const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const MARKDOWN_LINK = /\]\(([^)\s]+)\)/g;
 const PACKAGE_DIRS = readdirSync(join(REPO_ROOT, 'packages'))
   .map((name) => join(REPO_ROOT, 'packages', name))
+  .filter((dir) => existsSync(join(dir, 'package.json')))
   .filter((dir) => {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { private?: boolean };
     return manifest.private !== true;

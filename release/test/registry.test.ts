@@ -4,7 +4,15 @@
  * FastCGI request. Nothing a user would copy is edited on the way: a copied example or the README's
  * snippet that needs a hand edit fails here.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -28,6 +36,7 @@ const FIRST_RELEASE = /^0\.1\.\d+$/;
 
 function publicPackageNames(): string[] {
   return readdirSync(join(REPO_ROOT, 'packages'))
+    .filter((dir) => existsSync(join(REPO_ROOT, 'packages', dir, 'package.json')))
     .map((dir) => JSON.parse(readFileSync(join(REPO_ROOT, 'packages', dir, 'package.json'), 'utf8')))
     .filter((manifest: { private?: boolean }) => manifest.private !== true)
     .map((manifest: { name: string }) => manifest.name)
