@@ -1,12 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../vitest.shared';
 
 // Publishing and installing from a registry takes minutes, not the unit suites' seconds.
 const MINUTES = 60_000;
 
-export default defineConfig({
+export default packageTestConfig('@fcgi/release-test', {
   test: {
-    name: '@fcgi/release-test',
-    include: ['test/**/*.test.ts'],
     testTimeout: 4 * MINUTES,
     hookTimeout: 4 * MINUTES,
   },
