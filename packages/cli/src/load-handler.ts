@@ -19,15 +19,17 @@ export async function loadHandler(specifier: string, cwd: string): Promise<Handl
   try {
     namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    const hint =
-      (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[mc]?ts$/.test(path)
+    const hint = isEsmInCommonJs(error)
+      ? ' (it is written as an ES module, but the nearest package.json says "type": "commonjs", which npm init writes: ' +
+        'set "type": "module" there, rename the file to .mjs, or use module.exports = handler)'
+      : (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[mc]?ts$/.test(path)
         ? ` (Node ${process.versions.node} cannot import TypeScript by itself: build it to .js first, run fcgi with node --import tsx, or use Node 22.18 or newer, which strips types)`
         : '';
     throw new CliError(`cannot load module ${specifier}: ${messageOf(error)}${hint}`, undefined, {
       cause: error,
     });
   }
-  const handler = toHandler(namespace.default);
+  const handler = toHandler(defaultExport(namespace));
   if (!handler) {
     throw new CliError(
       `${specifier} has no handler: its default export must be a function (request, info) => Response ` +
@@ -35,6 +37,28 @@ export async function loadHandler(specifier: string, cwd: string): Promise<Handl
     );
   }
   return handler;
+}
+
+/**
+ * The module's default export. A CommonJS module's is its `module.exports`; when that holds an
+ * `exports.default` (what TypeScript emits for `export default` compiled to CommonJS), that is it.
+ */
+function defaultExport(namespace: Record<string, unknown>): unknown {
+  const value = namespace.default;
+  if (value && typeof value === 'object' && '__esModule' in value && 'default' in value) {
+    return (value as { default: unknown }).default;
+  }
+  return value;
+}
+
+/** Node's refusal to load `export`/`import` syntax from a file it treats as CommonJS. */
+function isEsmInCommonJs(error: unknown): boolean {
+  // Compared by name: on Node 24 the error comes from the CommonJS loader's own context.
+  const { name, message } = (error ?? {}) as Partial<Error>;
+  return (
+    name === 'SyntaxError' &&
+    /Unexpected token 'export'|Cannot use import statement outside a module/.test(message ?? '')
+  );
 }
 
 /** The Handler for a module's default export, or undefined when it is neither form. */

@@ -36,6 +36,18 @@ describe('loadHandler', () => {
     );
   });
 
+  it('serves a CommonJS module whose module.exports is the handler', async () => {
+    const handler = await loadHandler(fixture('commonjs/module-exports.js'), '/');
+    const response = await handler(new Request('http://localhost/cjs'), info);
+    expect(await response.text()).toBe('Hello from CommonJS (/cjs)\n');
+  });
+
+  it('serves a CommonJS module compiled from export default (exports.default)', async () => {
+    const handler = await loadHandler(fixture('commonjs/exports-default.js'), '/');
+    const response = await handler(new Request('http://localhost/ts'), info);
+    expect(await response.text()).toBe('Hello from exports.default (/ts)\n');
+  });
+
   it('accepts no other default export', () => {
     expect(toHandler(undefined)).toBeUndefined();
     expect(toHandler('handler')).toBeUndefined();

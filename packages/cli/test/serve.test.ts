@@ -186,6 +186,19 @@ describe('fcgi serve', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     );
   });
 
+  it('serves a CommonJS module (module.exports = handler), as npm init -y projects write', async () => {
+    const proc = start(['serve', fixture('commonjs/module-exports.js'), '--port', '0']);
+    const [, address] = await proc.waitForOutput(/listening on (127\.0\.0\.1:\d+)/);
+    expect(await get(address!, '/cjs')).toBe('Hello from CommonJS (/cjs)\n');
+  });
+
+  it('says how to fix ES module syntax in a "type": "commonjs" package', async () => {
+    const proc = start(['serve', fixture('commonjs/esm-syntax.js'), '--port', '0']);
+    expect((await proc.exited).code).toBe(ExitCode.Failure);
+    expect(proc.stderr()).toContain('the nearest package.json says "type": "commonjs"');
+    expect(proc.stderr()).toContain('set "type": "module" there, rename the file to .mjs');
+  });
+
   // Node 22.18 and later strip TypeScript types themselves (process.features.typescript); Node 20 cannot.
   const stripsTypes = Boolean((process.features as { typescript?: unknown }).typescript);
 
