@@ -65,6 +65,7 @@ export function renderChart(run: NginxBenchRun): string {
   const height = y + 4;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12" fill="${TEXT_COLOR}">`,
+    '<title>Backend CPU per request behind nginx, by case and backend</title>',
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     '<text x="0" y="16" font-size="14" font-weight="bold">Backend CPU per request behind nginx (shorter is better; × @hono/node-server)</text>',
     `<text x="0" y="34" font-size="11">${escapeXml(subtitle)}</text>`,
