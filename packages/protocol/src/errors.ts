@@ -10,9 +10,7 @@ export type ProtocolErrorCode =
   | 'MALFORMED_RESPONSE_HEAD'
   | 'RESPONSE_HEAD_TOO_LARGE'
   /** FCGI_STDIN carried more, or ended with fewer, bytes than the request's CONTENT_LENGTH said. */
-  | 'CONTENT_LENGTH_MISMATCH'
-  /** A BEGIN_REQUEST named a request id that is still active on its connection. */
-  | 'REQUEST_ID_IN_USE';
+  | 'CONTENT_LENGTH_MISMATCH';
 
 /** Input that violates the FastCGI protocol or a configured limit. */
 export class ProtocolError extends Error {
