@@ -26,9 +26,7 @@ import { socketDirectoryError } from '../listen';
  * the path stays for as long as the pool runs. When node:cluster had to bind a fresh socket (the old
  * one closed with its last worker), the next worker to listen makes the primary point the path at the
  * new one, with an atomic rename over its own old link. The path is removed at exit only if it still
- * names our socket. A primary killed with SIGKILL leaves its private directory behind, as it leaves its
- * socket file: nothing can tell it from a live pool's in its gap, so it is not cleaned up later either
- * (/run is emptied at boot, and systemd's RuntimeDirectory= on every start).
+ * names our socket.
  */
 export interface PoolSocket {
   /** Where the workers listen. */
@@ -60,12 +58,7 @@ const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
  * any other file is a CliError, and so is a directory this user cannot create the socket in.
  */
 export async function claimSocketPath(path: string, mode: number): Promise<PoolSocket> {
-  try {
-    await removeStaleSocket(path);
-  } catch (error) {
-    // A directory this user cannot even look into.
-    throw socketDirectoryError(path, error) ?? error;
-  }
+  await removeStaleSocket(path);
   const parent = dirname(path);
   if (
     Buffer.byteLength(join(parent, `${PRIVATE_DIR_PREFIX}XXXXXX`, PRIVATE_SOCKET)) > MAX_SOCKET_PATH_BYTES
