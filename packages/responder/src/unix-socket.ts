@@ -61,10 +61,8 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
  * only the app and the web server can enter) and never removes the path, which the others still use.
  */
 export async function listenUnix(path: string, mode: number): Promise<UnixListener> {
-  // An abstract socket (Linux, leading NUL) and a Windows named pipe have no file: no mode, nothing to remove.
-  if (path.startsWith('\0') || process.platform === 'win32') {
-    return { server: await listen(path), removePath: () => {} };
-  }
+  // An abstract socket (Linux, leading NUL) has no file: no mode, nothing to remove.
+  if (path.startsWith('\0')) return { server: await listen(path), removePath: () => {} };
   if (cluster.isWorker) {
     const server = await bindInPlace(path);
     applyMode(server, path, mode);
