@@ -111,17 +111,8 @@ export class FcgiRequest {
   /** The real undici Request behind the rare paths; built once, and from then on it owns the body. */
   toRequest(): Request {
     if (!this.#realRequest) {
-      const body = this.#source.body;
-      const init: RequestInit & { duplex?: 'half' } = {
-        method: this.method,
-        headers: this.headers,
-        signal: this.signal,
-      };
-      if (body) {
-        init.body = body.getStream();
-        init.duplex = 'half';
-      }
-      this.#realRequest = new Request(this.url, init);
+      const init = requestInit(this.method, this.headers, this.#source.body);
+      this.#realRequest = new Request(this.url, { ...init, signal: this.signal });
       // Locked as a read would leave it, so that new Request(), clone() and fetch() refuse it.
       if (this.#gathered) this.#realRequest.body?.getReader();
     }
@@ -240,8 +231,7 @@ class StandardRequest extends Request {
   }
 
   override async json(): Promise<unknown> {
-    const chunks = this.#chunksBesideStream();
-    return chunks ? JSON.parse(decodeText(await chunks)) : super.json();
+    return JSON.parse(await this.text());
   }
 
   /**
@@ -277,10 +267,14 @@ function standardRequest(source: RequestSource): Request {
     appendRequestHeaders(request.headers, source.params);
     return request;
   }
-  const init: RequestInit & { duplex?: 'half' } = { method, headers: requestHeaders(source.params) };
-  if (source.body) {
-    init.body = source.body.getStream();
-    init.duplex = 'half';
-  }
-  return new StandardRequest(url, init, source);
+  return new StandardRequest(url, requestInit(method, requestHeaders(source.params), source.body), source);
+}
+
+/** A RequestInit whose body, if any, is the STDIN stream: half duplex, as undici requires of a stream. */
+function requestInit(
+  method: string,
+  headers: Headers,
+  body: RequestBody | null,
+): RequestInit & { duplex?: 'half' } {
+  return body ? { method, headers, body: body.getStream(), duplex: 'half' } : { method, headers };
 }
