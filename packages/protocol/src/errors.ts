@@ -10,7 +10,9 @@ export type ProtocolErrorCode =
   | 'MALFORMED_RESPONSE_HEAD'
   | 'RESPONSE_HEAD_TOO_LARGE'
   /** FCGI_STDIN carried more, or ended with fewer, bytes than the request's CONTENT_LENGTH said. */
-  | 'CONTENT_LENGTH_MISMATCH';
+  | 'CONTENT_LENGTH_MISMATCH'
+  /** A BEGIN_REQUEST named a request id that is still active on its connection. */
+  | 'REQUEST_ID_IN_USE';
 
 /** Input that violates the FastCGI protocol or a configured limit. */
 export class ProtocolError extends Error {

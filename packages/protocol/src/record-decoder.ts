@@ -27,6 +27,8 @@ export interface RecordDecoderOptions {
 
 const DEFAULT_MAX_BUFFERED = FCGI_HEADER_LEN + FCGI_MAX_CONTENT_LEN + FCGI_MAX_PADDING_LEN;
 const EMPTY = new Uint8Array(0);
+// The first buffer of a record assembled across chunks holds at least this much (or the whole record).
+const MIN_GROWTH = 256;
 
 function isStreamType(type: number): boolean {
   return type >= RecordType.Params && type <= RecordType.Data;
@@ -45,11 +47,13 @@ export class RecordDecoder {
   readonly #header = new Uint8Array(FCGI_HEADER_LEN);
   #headerFilled = 0;
   // The record whose content is still arriving: its identity, the bytes still due, and the buffer
-  // it is assembled in (undefined when its pieces are handed out as they come).
+  // it is assembled in (undefined when its pieces are handed out as they come). That buffer grows with
+  // the bytes that arrive, so a header that announces 64 KiB and stalls holds only what was sent.
   #type = 0;
   #requestId = 0;
   #contentLeft = 0;
   #content: Uint8Array | undefined;
+  #contentFilled = 0;
   #contentPadding = 0;
   // Padding bytes still to skip after a record already returned.
   #paddingLeft = 0;
@@ -65,7 +69,7 @@ export class RecordDecoder {
 
   /** Bytes currently held for a partial record. */
   get bufferedBytes(): number {
-    return this.#headerFilled + (this.#content ? this.#content.length - this.#contentLeft : 0);
+    return this.#headerFilled + (this.#content ? this.#contentFilled : 0);
   }
 
   /** True when no partial record (header, content or padding) is pending. */
@@ -137,8 +141,8 @@ export class RecordDecoder {
     }
     this.#contentLeft = contentLength;
     this.#contentPadding = paddingLength;
-    this.#content =
-      this.#splitStreams && isStreamType(this.#type) ? undefined : new Uint8Array(contentLength);
+    this.#contentFilled = 0;
+    this.#content = this.#splitStreams && isStreamType(this.#type) ? undefined : EMPTY;
     return this.#continueContent(records, chunk, offset);
   }
 
@@ -158,13 +162,33 @@ export class RecordDecoder {
         });
       }
     } else {
-      content.set(chunk.subarray(offset, offset + take), content.length - this.#contentLeft - take);
-      if (this.#contentLeft === 0) records.push({ type: this.#type, requestId: this.#requestId, content });
+      const filled = this.#contentFilled + take;
+      const assembled = filled > content.length ? this.#grow(content, filled) : content;
+      assembled.set(chunk.subarray(offset, offset + take), this.#contentFilled);
+      this.#contentFilled = filled;
+      this.#content = assembled;
+      if (this.#contentLeft === 0) {
+        records.push({ type: this.#type, requestId: this.#requestId, content: assembled });
+      }
     }
     offset += take;
     if (this.#contentLeft > 0) return offset;
     this.#content = undefined;
     return this.#skipPadding(this.#contentPadding, offset, chunk.length);
+  }
+
+  /**
+   * A buffer for at least `needed` bytes of the record being assembled, holding what `content` held:
+   * doubling, so a record that trickles in is copied a bounded number of times, and never larger than
+   * the record, so the last growth leaves exactly its content.
+   */
+  #grow(content: Uint8Array, needed: number): Uint8Array {
+    // #contentLeft already excludes the piece being added, which `needed` includes.
+    const total = needed + this.#contentLeft;
+    const capacity = Math.min(total, Math.max(needed, content.length * 2, MIN_GROWTH));
+    const grown = new Uint8Array(capacity);
+    grown.set(content.subarray(0, this.#contentFilled));
+    return grown;
   }
 
   /** Skips up to `paddingLength` bytes from `offset`, remembering what the chunk did not hold. */

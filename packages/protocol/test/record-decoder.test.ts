@@ -166,6 +166,20 @@ describe('RecordDecoder on hand-made bytes', () => {
     expect(records.map((r) => r.content.length)).toEqual([65535]);
   });
 
+  it('holds what arrived of a stalled partial record, not the length its header announced', () => {
+    // 200 connections each announcing a 65,535-byte management record and sending 10 bytes of it.
+    const partial = wire(RecordType.GetValues, 0, new Uint8Array(65_535), 0).subarray(
+      0,
+      FCGI_HEADER_LEN + 10,
+    );
+    const before = process.memoryUsage().arrayBuffers;
+    const decoders = Array.from({ length: 200 }, () => new RecordDecoder());
+    for (const decoder of decoders) decoder.push(partial);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    expect(decoders.every((decoder) => decoder.bufferedBytes === 10)).toBe(true);
+    expect(grown).toBeLessThan(200 * 65_535 * 0.1);
+  });
+
   it('rejects a cap below the header size with a RangeError', () => {
     expect(() => new RecordDecoder({ maxBufferedBytes: 7 })).toThrow(RangeError);
   });

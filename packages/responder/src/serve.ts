@@ -1,4 +1,3 @@
-import { unlinkSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { createAddressFilter } from './address-filter';
 import { Connection } from './connection';
@@ -54,6 +53,8 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const close = (): Promise<void> => {
     closing ??= (async () => {
       options.signal?.removeEventListener('abort', onAbort);
+      // Before the server closes, as libuv does: a newer process may take the path while we drain.
+      listener.removeSocketFile();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const connection of connections) connection.shutdown(idleGraceMs);
       const deadline = setTimeout(() => {
@@ -62,13 +63,6 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
       await Promise.all([serverClosed, ...[...connections].map((connection) => connection.closed)]);
       clearTimeout(deadline);
       server.off('connection', onConnection);
-      if (listener.socketPath !== undefined) {
-        try {
-          unlinkSync(listener.socketPath);
-        } catch {
-          // Already gone (Node may remove it itself): nothing to clean.
-        }
-      }
     })();
     return closing;
   };
@@ -79,7 +73,7 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   return {
     close,
     get address() {
-      return server.address();
+      return listener.socketPath ?? server.address();
     },
   };
 }
