@@ -56,7 +56,7 @@ describe.each(servers)('Authorizer behind $name', (server: AuthorizingServer) =>
         roles.push(info.role);
         return authorize(request, info);
       },
-      { port: authorizerPort, host: '127.0.0.1' },
+      { port: authorizerPort, host: '127.0.0.1', roles: ['authorizer', 'responder'] },
     );
     web = await server.start(runDir, { authorizerPort, docRoot });
   });

@@ -12,7 +12,13 @@ if (!Number.isInteger(port) || port <= 0 || port >= 65536) {
 }
 const tokens = parseTokenTable(process.env.AUTH_TOKENS ?? 'good:alice');
 
-const server = await serve(createAuthorizer(tokens), { port, host: '127.0.0.1' });
+// Roles other than Responder are opt-in. The Responder role stays so that a web server configured to
+// use this app as a plain responder gets an answer that says what is wrong.
+const server = await serve(createAuthorizer(tokens), {
+  port,
+  host: '127.0.0.1',
+  roles: ['authorizer', 'responder'],
+});
 console.log(`authorizer listening on ${JSON.stringify(server.address)} with ${tokens.size} token(s)`);
 
 const shutdown = () => void server.close().then(() => process.exit(0));

@@ -25,7 +25,11 @@ let server: ServeResult;
 let port: number;
 
 beforeAll(async () => {
-  server = await serve(createAuthorizer(parseTokenTable('good:alice')), { port: 0, host: '127.0.0.1' });
+  server = await serve(createAuthorizer(parseTokenTable('good:alice')), {
+    port: 0,
+    host: '127.0.0.1',
+    roles: ['authorizer', 'responder'],
+  });
   const address = server.address;
   if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
   port = address.port;

@@ -2,6 +2,9 @@ import type { Duplex } from 'node:stream';
 import {
   decodeBeginRequestBody,
   encodeEndRequest,
+  FCGI_HEADER_LEN,
+  FCGI_MAX_CONTENT_LEN,
+  FCGI_MAX_PADDING_LEN,
   FCGI_NULL_REQUEST_ID,
   type FcgiRecord,
   ProtocolStatus,
@@ -13,8 +16,8 @@ import { reportError } from './error-ending';
 import { RequestLimitError, toError } from './errors';
 import { Exchange, type ExchangeHost } from './exchange';
 import { managementReply } from './management';
-import { type ConnectionOptions, connectionOptions } from './options';
-import type { Handler, RoleName, ServedConnection, ServeOptions } from './types';
+import { type ConnectionOptions, connectionOptions, type ServedRole } from './options';
+import type { Handler, ServedConnection, ServeOptions } from './types';
 import { writeCoalesced } from './write-coalescer';
 
 // After our side is ended and flushed, how long the peer gets to close before the socket is destroyed.
@@ -25,8 +28,22 @@ const LINGER_MS = 2000;
 // after idleTimeout. No timer here: nearly every GET ends before its empty STDIN record is read, and a
 // timer per request would cost more than it saves.
 const DRAIN_LIMIT_BYTES = 1024 * 1024;
+const SERVICE_UNAVAILABLE = 503;
+// The largest record on the wire; a non-stream record is assembled whole, up to maxBufferedBytes.
+const LARGEST_RECORD = FCGI_HEADER_LEN + FCGI_MAX_CONTENT_LEN + FCGI_MAX_PADDING_LEN;
+// A BEGIN_REQUEST (header and 8-byte body) must always fit, whatever maxBufferedBytes says.
+const SMALLEST_RECORD_BUFFER = 2 * FCGI_HEADER_LEN;
 
-const ROLE_NAMES: Record<number, RoleName | undefined> = {
+/** Why reading is paused (bit flags); it resumes once no reason is left. */
+const PausedFor = {
+  /** A request alone on the connection has more unread body than it may hold. */
+  UnreadBody: 1,
+  /** Output the peer has not taken is over maxConnectionBytes. */
+  QueuedOutput: 2,
+} as const;
+type PauseReason = (typeof PausedFor)[keyof typeof PausedFor];
+
+const ROLE_NAMES: Record<number, ServedRole | undefined> = {
   [Role.Responder]: 'responder',
   [Role.Authorizer]: 'authorizer',
 };
@@ -39,18 +56,18 @@ const ROLE_NAMES: Record<number, RoleName | undefined> = {
  */
 export class Connection implements ExchangeHost, ServedConnection {
   readonly closed: Promise<void>;
-  // Stream records come as views of the socket chunks they arrive in: a 64 KiB STDIN record split
-  // across two reads (nearly every one) is never assembled. Only an empty record ends a stream.
-  private readonly decoder = new RecordDecoder({ splitStreams: true });
+  private readonly decoder: RecordDecoder;
   private readonly requests = new Map<number, Exchange>();
   private requestsBegun = 0;
-  private paused = false;
+  private pausedFor = 0;
   private ending = false;
   private isClosed = false;
   private shuttingDown = false;
   private closing = false;
-  private lastActivity = performance.now();
+  // When the connection last had no request: it opened, or its last request ended.
+  private quietSince = performance.now();
   private idleTimer: NodeJS.Timeout | undefined;
+  private sendTimer: NodeJS.Timeout | undefined;
   private drainingId: number | undefined;
   private drainedBytes = 0;
   private endTimer: NodeJS.Timeout | undefined;
@@ -65,6 +82,16 @@ export class Connection implements ExchangeHost, ServedConnection {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
+    // Stream records come as views of the socket chunks they arrive in: a 64 KiB STDIN record split
+    // across two reads (nearly every one) is never assembled. Only an empty record ends a stream, and
+    // only the others (BEGIN_REQUEST, management records) are held whole, within maxBufferedBytes.
+    this.decoder = new RecordDecoder({
+      splitStreams: true,
+      maxBufferedBytes: Math.max(
+        SMALLEST_RECORD_BUFFER,
+        Math.min(options.maxUnreadBodyBytes, LARGEST_RECORD),
+      ),
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onPeerEnd());
     // Resets and broken pipes are how web servers hang up; 'close' follows and aborts what is running.
@@ -77,6 +104,27 @@ export class Connection implements ExchangeHost, ServedConnection {
   get busy(): boolean {
     for (const request of this.requests.values()) if (request.phase === 'running') return true;
     return false;
+  }
+
+  /**
+   * When the server is at maxConnections, whether this connection may be closed for a newcomer: it
+   * serves nothing (idle, or a request head still arriving) and is not closing already. Undefined
+   * when it may not, else when it last served something, so that the longest quiet goes first.
+   */
+  get spareSince(): number | undefined {
+    if (this.ending || this.isClosed || this.busy) return undefined;
+    return this.quietSince;
+  }
+
+  /** Closes this connection for a newcomer (see spareSince): what serves nothing gives way. */
+  giveWay(): void {
+    this.abortAll('The connection gave way to a new one at maxConnections');
+    this.endSocket();
+  }
+
+  /** Whether this connection still takes a place under maxConnections: it is not on its way out. */
+  get holdsPlace(): boolean {
+    return !this.ending && !this.isClosed;
   }
 
   /** close() started: serve what is on the wire within graceMs, then end once no request is open. */
@@ -100,7 +148,6 @@ export class Connection implements ExchangeHost, ServedConnection {
   // Input
 
   private onData(chunk: Buffer): void {
-    this.lastActivity = performance.now();
     let records: FcgiRecord[];
     try {
       records = this.decoder.push(chunk);
@@ -114,6 +161,8 @@ export class Connection implements ExchangeHost, ServedConnection {
         this.dispatch(record);
         if (this.isClosed) return;
       }
+      if (this.requests.size > 0) this.afterRead();
+      if (this.socket.writableLength > this.options.maxConnectionBytes) this.waitForPeerToRead();
     } catch (error) {
       // A bug here must not take the process down: report it and drop this connection only.
       this.report(toError(error));
@@ -152,7 +201,12 @@ export class Connection implements ExchangeHost, ServedConnection {
   }
 
   private onBegin(requestId: number, content: Uint8Array): void {
-    if (this.requests.has(requestId) || this.ending) return;
+    if (this.ending) return;
+    const active = this.requests.get(requestId);
+    if (active) {
+      active.onBeginRequestAgain();
+      return;
+    }
     const begin = decodeBeginRequestBody(content);
     if (this.requests.size > 0 && !this.options.multiplex) {
       this.write([encodeEndRequest(requestId, 0, ProtocolStatus.CantMpxConn)]);
@@ -163,7 +217,7 @@ export class Connection implements ExchangeHost, ServedConnection {
       return;
     }
     const role = ROLE_NAMES[begin.role];
-    if (!role) {
+    if (!role || !this.options.roles.has(role)) {
       this.write([encodeEndRequest(requestId, 0, ProtocolStatus.UnknownRole)]);
       if (!begin.keepConn && this.requests.size === 0) this.endSocket();
       return;
@@ -182,7 +236,7 @@ export class Connection implements ExchangeHost, ServedConnection {
    */
   onBodyBacklog(request: Exchange): void {
     if (this.requests.size <= 1) {
-      this.pauseReading();
+      this.pause(PausedFor.UnreadBody);
       return;
     }
     const limit = this.options.maxUnreadBodyBytes;
@@ -192,6 +246,32 @@ export class Connection implements ExchangeHost, ServedConnection {
       `Request ${request.requestId} left more than maxBufferedBytes (${limit}) of its body unread while other requests share the connection`,
     );
     request.reject(503, error);
+  }
+
+  /**
+   * After each read: request heads still incomplete get their paramsTimeout, and if the requests
+   * together hold more than maxConnectionBytes, the ones holding most are answered 503 until the rest
+   * fit. A request alone is never shed here: its body's own limit (at most the budget) pauses reading.
+   */
+  private afterRead(): void {
+    let held = 0;
+    for (const request of this.requests.values()) {
+      if (request.phase === 'params') request.armParamsDeadline();
+      held += request.heldBytes;
+    }
+    const budget = this.options.maxConnectionBytes;
+    if (held <= budget || this.requests.size < 2) return;
+    const largestFirst = [...this.requests.values()].sort((a, b) => b.heldBytes - a.heldBytes);
+    for (let left = largestFirst.length; held > budget && left > 1; left--) {
+      const request = largestFirst[largestFirst.length - left] as Exchange;
+      held -= request.heldBytes;
+      const error = new RequestLimitError(
+        'CONNECTION_BACKLOG',
+        budget,
+        `Request ${request.requestId} was shed: the requests on its connection held more than maxConnectionBytes (${budget}) of params and unread bodies`,
+      );
+      request.reject(SERVICE_UNAVAILABLE, error);
+    }
   }
 
   private onDrainedStdin(length: number): void {
@@ -221,6 +301,7 @@ export class Connection implements ExchangeHost, ServedConnection {
     this.abortAll('The connection closed');
     clearTimeout(this.idleTimer);
     clearTimeout(this.endTimer);
+    clearTimeout(this.sendTimer);
     this.resolveClosed();
   }
 
@@ -250,6 +331,7 @@ export class Connection implements ExchangeHost, ServedConnection {
     this.resumeReading();
     // With other requests still on the connection, it stays open until the last one ends.
     if (this.requests.size > 0) return;
+    this.quietSince = performance.now();
     if (this.closing || this.shuttingDown) {
       this.endSocket();
       return;
@@ -264,7 +346,9 @@ export class Connection implements ExchangeHost, ServedConnection {
       this.abortAll('The connection is no longer writable');
       return false;
     }
-    return writeCoalesced(this.socket, parts);
+    const flushed = writeCoalesced(this.socket, parts);
+    if (this.socket.writableLength > 0) this.watchSending();
+    return flushed;
   }
 
   drained(): Promise<void> {
@@ -282,16 +366,61 @@ export class Connection implements ExchangeHost, ServedConnection {
     return this.drainWaiter;
   }
 
-  private pauseReading(): void {
-    if (this.paused) return;
-    this.paused = true;
-    this.socket.pause();
+  private pause(reason: PauseReason): void {
+    if (this.pausedFor === 0) this.socket.pause();
+    this.pausedFor |= reason;
   }
 
+  private unpause(reason: PauseReason): void {
+    if ((this.pausedFor & reason) === 0) return;
+    this.pausedFor &= ~reason;
+    if (this.pausedFor === 0) this.socket.resume();
+  }
+
+  /** A request's reader caught up on its body (or the request ended). */
   resumeReading(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    this.socket.resume();
+    this.unpause(PausedFor.UnreadBody);
+  }
+
+  /**
+   * More output is queued than the budget allows: read nothing more (every request, and every
+   * management record, can add output) until the peer has taken it. A peer that never does is cut off
+   * by sendTimeout.
+   */
+  private waitForPeerToRead(): void {
+    if (this.pausedFor & PausedFor.QueuedOutput) return;
+    this.pause(PausedFor.QueuedOutput);
+    this.socket.once('drain', () => this.unpause(PausedFor.QueuedOutput));
+  }
+
+  /**
+   * Output is queued: unless the peer takes some of it within each sendTimeout, the connection is
+   * closed. Progress is what the peer took, not only a 'drain', which one large write raises only
+   * once it is all gone: libuv's queue size (on net sockets) shrinks as a slow reader reads.
+   */
+  private watchSending(): void {
+    if (this.sendTimer) return;
+    const timeout = this.options.sendTimeout;
+    let last = sendProgress(this.socket);
+    const check = () => {
+      this.sendTimer = undefined;
+      const socket = this.socket;
+      if (socket.destroyed || socket.writableLength === 0) return;
+      const now = sendProgress(socket);
+      if (now !== last) {
+        last = now;
+        this.sendTimer = setTimeout(check, timeout).unref();
+        return;
+      }
+      const error = new RequestLimitError(
+        'SEND_TIMEOUT',
+        timeout,
+        `The web server took none of ${socket.writableLength} queued bytes for sendTimeout (${timeout} ms); the connection is closed`,
+      );
+      this.report(error);
+      socket.destroy();
+    };
+    this.sendTimer = setTimeout(check, timeout).unref();
   }
 
   /** Ends our side gracefully (the last response is flushed first) and destroys it if the peer lingers. */
@@ -300,7 +429,10 @@ export class Connection implements ExchangeHost, ServedConnection {
     this.ending = true;
     // Keep reading: unread bytes in the receive buffer would make close() send a reset and could lose
     // the response that was just written.
-    this.resumeReading();
+    if (this.pausedFor !== 0) {
+      this.pausedFor = 0;
+      this.socket.resume();
+    }
     const socket = this.socket;
     socket.end();
     // The linger starts once our last bytes are flushed, so a slow reader still gets the whole
@@ -322,13 +454,17 @@ export class Connection implements ExchangeHost, ServedConnection {
     this.drainingId = undefined;
   }
 
-  /** Idle = no request running and no bytes received for idleTimeout; a stalled half record counts as idle. */
+  /**
+   * Idle = no request for idleTimeout, whatever bytes arrive meanwhile: records for no request (a
+   * stalled half record, ignored ids, management records) do not keep a connection open. A request
+   * whose head is still arriving has paramsTimeout instead.
+   */
   private armIdle(): void {
     if (this.idleTimer) return;
     const check = () => {
       this.idleTimer = undefined;
-      if (this.isClosed || this.busy) return; // requestEnded re-arms it
-      const quiet = performance.now() - this.lastActivity;
+      if (this.isClosed || this.requests.size > 0) return; // requestEnded re-arms it
+      const quiet = performance.now() - this.quietSince;
       const left = this.options.idleTimeout - quiet;
       if (left > 0) {
         this.idleTimer = setTimeout(check, left);
@@ -340,6 +476,13 @@ export class Connection implements ExchangeHost, ServedConnection {
     this.idleTimer = setTimeout(check, this.options.idleTimeout);
     this.idleTimer.unref();
   }
+}
+
+/** A mark that changes whenever the peer takes queued output (or more is queued). */
+function sendProgress(socket: Duplex): string {
+  // writeQueueSize: libuv's count of bytes handed to it and not yet written, on sockets with a handle.
+  const handle = (socket as { _handle?: { writeQueueSize?: number } })._handle;
+  return `${socket.writableLength}/${handle?.writeQueueSize ?? 0}`;
 }
 
 /** Serves FastCGI on one already-connected stream (a socket, or any Duplex in tests and frameworks). */

@@ -15,7 +15,15 @@ export type RequestLimitCode =
   /** The body (declared CONTENT_LENGTH or bytes received) is over maxBodyBytes: answered 413. */
   | 'BODY_TOO_LARGE'
   /** The handler left more than maxBufferedBytes of its body unread on a shared connection: 503. */
-  | 'BODY_BACKLOG';
+  | 'BODY_BACKLOG'
+  /** The connection's requests together held more than maxConnectionBytes: the largest answered 503. */
+  | 'CONNECTION_BACKLOG'
+  /** The PARAMS did not all arrive within paramsTimeout of the BEGIN_REQUEST: 408. */
+  | 'PARAMS_TIMEOUT'
+  /** The handler waited longer than bodyTimeout for the next STDIN record: 408. */
+  | 'BODY_TIMEOUT'
+  /** The web server took none of the queued output for sendTimeout: the connection is closed. */
+  | 'SEND_TIMEOUT';
 
 /** A request crossed a limit set in ServeOptions; `limit` is that option's value. */
 export class RequestLimitError extends Error {

@@ -43,6 +43,7 @@ export interface ExchangeHost {
 
 const EMPTY_PARAMS: Params = new Map();
 const BAD_REQUEST = 400;
+const REQUEST_TIMEOUT = 408;
 const CONTENT_TOO_LARGE = 413;
 const HEADER_FIELDS_TOO_LARGE = 431;
 const INTERNAL_ERROR = 500;
@@ -61,8 +62,10 @@ export class Exchange implements FailingRequest, RequestSource, InfoSource {
   started = false;
   ended = false;
   private paramsDecoder: ParamsDecoder | undefined;
+  private paramsBytes = 0;
   private request: Request | undefined;
   private info: RequestInfo | undefined;
+  // The deadline of the current phase: paramsTimeout while the params arrive, then handlerTimeout.
   private timer: NodeJS.Timeout | undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
@@ -94,6 +97,11 @@ export class Exchange implements FailingRequest, RequestSource, InfoSource {
     return this.abortReason !== undefined;
   }
 
+  /** What this request holds of its connection's budget: its params and its unread body. */
+  get heldBytes(): number {
+    return this.paramsBytes + (this.body?.buffered ?? 0);
+  }
+
   // ------------------------------------------------------------------------------------------------
   // Records from the connection
 
@@ -102,6 +110,7 @@ export class Exchange implements FailingRequest, RequestSource, InfoSource {
     if (this.phase !== 'params' || !decoder) return;
     try {
       if (content.length > 0) {
+        this.paramsBytes += content.length;
         decoder.push(content);
         return;
       }
@@ -114,7 +123,36 @@ export class Exchange implements FailingRequest, RequestSource, InfoSource {
       return;
     }
     this.paramsDecoder = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.start();
+  }
+
+  /**
+   * The params did not all come in the read that brought the BEGIN_REQUEST: from now on they have
+   * paramsTimeout. Armed only then, so the usual request, whose head arrives whole, costs no timer.
+   */
+  armParamsDeadline(): void {
+    if (this.phase !== 'params' || this.timer !== undefined) return;
+    const timeout = this.host.options.paramsTimeout;
+    this.timer = setTimeout(() => {
+      const error = new RequestLimitError(
+        'PARAMS_TIMEOUT',
+        timeout,
+        `Request ${this.requestId}'s params did not all arrive within paramsTimeout (${timeout} ms)`,
+      );
+      this.reject(REQUEST_TIMEOUT, error);
+    }, timeout);
+    this.timer.unref();
+  }
+
+  /** A BEGIN_REQUEST named this request's id while it is still active: the web server is broken. */
+  onBeginRequestAgain(): void {
+    const error = new ProtocolError(
+      'REQUEST_ID_IN_USE',
+      `BEGIN_REQUEST for request id ${this.requestId}, which is still active; its records cannot be told apart, so it is ended`,
+    );
+    this.reject(BAD_REQUEST, error);
   }
 
   onStdin(content: Uint8Array): void {
@@ -178,8 +216,11 @@ export class Exchange implements FailingRequest, RequestSource, InfoSource {
     if (this.role === 'responder' && !isBodylessMethod(method)) {
       this.body = new RequestBody({
         declaredLength: declared,
-        maxBufferedBytes: options.maxUnreadBodyBytes,
+        // Alone on its connection a request may hold the connection's whole budget, and no more.
+        maxBufferedBytes: Math.min(options.maxUnreadBodyBytes, options.maxConnectionBytes),
         onDrain: () => this.host.resumeReading(),
+        stallTimeout: options.bodyTimeout,
+        onStall: () => this.onBodyTimeout(options.bodyTimeout),
       });
     }
     const info = createInfo(this);
@@ -278,6 +319,15 @@ export class Exchange implements FailingRequest, RequestSource, InfoSource {
       `Request body of ${length} bytes exceeds maxBodyBytes (${max})`,
     );
     this.reject(CONTENT_TOO_LARGE, error);
+  }
+
+  private onBodyTimeout(timeout: number): void {
+    const error = new RequestLimitError(
+      'BODY_TIMEOUT',
+      timeout,
+      `Request ${this.requestId}'s handler waited longer than bodyTimeout (${timeout} ms) for more of its body`,
+    );
+    this.reject(REQUEST_TIMEOUT, error);
   }
 
   private onHandlerTimeout(timeout: number): void {

@@ -145,7 +145,13 @@ delegateToNative(FcgiRequest, Request, new Request('http://localhost/'), (lazy: 
  */
 function probeLazyRequests(): boolean {
   try {
-    const body = new RequestBody({ declaredLength: 5, maxBufferedBytes: 1024, onDrain: () => {} });
+    const body = new RequestBody({
+      declaredLength: 5,
+      maxBufferedBytes: 1024,
+      onDrain: () => {},
+      stallTimeout: 1000,
+      onStall: () => {},
+    });
     const lazy = new FcgiRequest({
       params: new Map([
         ['REQUEST_METHOD', 'POST'],

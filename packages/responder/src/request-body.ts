@@ -7,6 +7,10 @@ export interface RequestBodyOptions {
   maxBufferedBytes: number;
   /** Called when the reader has caught up after push() returned true: resume the socket. */
   onDrain: () => void;
+  /** How long a reader waits for the next chunk before onStall is called (ms). */
+  stallTimeout: number;
+  /** A reader has waited stallTimeout for data that did not come. */
+  onStall: () => void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -26,6 +30,8 @@ export class RequestBody {
   private overLimit = false;
   private discarding = false;
   private wake: (() => void) | undefined;
+  // Runs only while a reader waits for data, so a body nobody reads, or one already here, costs no timer.
+  private stallTimer: NodeJS.Timeout | undefined;
   private stream: ReadableStream<Uint8Array> | undefined;
   /** True once a consumer has started reading (stream or gather): the body can be read only once. */
   disturbed = false;
@@ -34,6 +40,11 @@ export class RequestBody {
 
   get received(): number {
     return this.receivedBytes;
+  }
+
+  /** Bytes received and not yet read: what this body holds of its connection's budget. */
+  get buffered(): number {
+    return this.bufferedBytes;
   }
 
   /** Whether the whole STDIN stream arrived (or the body failed, so nothing more is wanted). */
@@ -182,6 +193,8 @@ export class RequestBody {
   }
 
   private waitForData(): Promise<void> {
+    this.stallTimer = setTimeout(this.options.onStall, this.options.stallTimeout);
+    this.stallTimer.unref();
     return new Promise((resolve) => {
       this.wake = resolve;
     });
@@ -191,6 +204,7 @@ export class RequestBody {
     const wake = this.wake;
     if (wake) {
       this.wake = undefined;
+      clearTimeout(this.stallTimer);
       wake();
     }
   }

@@ -36,9 +36,13 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
       return;
     }
     const max = perConnection.maxConnections;
-    if (max !== undefined && connections.size >= max) {
+    if (max !== undefined && connections.size >= max && !makeRoom(connections, max)) {
       socket.destroy();
-      report(new Error(`Connection refused: maxConnections (${max}) reached`));
+      report(
+        new Error(
+          `Connection refused: maxConnections (${max}) reached, every connection is serving a request`,
+        ),
+      );
       return;
     }
     socket.setNoDelay?.(true);
@@ -76,4 +80,28 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
       return listener.socketPath ?? server.address();
     },
   };
+}
+
+/**
+ * At maxConnections a newcomer is let in if a place is free (connections on their way out hold none)
+ * or can be freed: the connection that has served nothing for longest (idle, or a request head still
+ * trickling in) gives way, so that a slowloris cannot lock the web server out.
+ */
+function makeRoom(connections: Set<Connection>, max: number): boolean {
+  let places = 0;
+  let spare: Connection | undefined;
+  let spareSince = Number.POSITIVE_INFINITY;
+  for (const connection of connections) {
+    if (!connection.holdsPlace) continue;
+    places++;
+    const since = connection.spareSince;
+    if (since !== undefined && since < spareSince) {
+      spare = connection;
+      spareSince = since;
+    }
+  }
+  if (places < max) return true;
+  if (!spare) return false;
+  spare.giveWay();
+  return true;
 }

@@ -65,10 +65,28 @@ export interface ServeOptions {
   /** Cap on the number of params of one request. */
   maxParamsCount?: number;
   /**
-   * Request body bytes buffered for a handler that is not reading before the socket is paused.
-   * Not @fcgi/protocol's RecordDecoder `maxBufferedBytes`, which caps one partial record.
+   * Request body bytes buffered for a handler that is not reading before the socket is paused (or,
+   * on a connection shared with other requests, before this request is answered 503). Also caps a
+   * partial non-stream record. Default 1 MiB.
    */
   maxBufferedBytes?: number;
+  /**
+   * Bytes one connection may hold, across all its request ids: unread bodies, params, and output the
+   * peer has not taken. Over it, the request holding the most is answered 503 (or, alone, its socket
+   * pauses), and reading stops while output is over it. Default 4 MiB.
+   */
+  maxConnectionBytes?: number;
+  /** How long a request's PARAMS may take to arrive after its BEGIN_REQUEST; then 408 (ms). Default 60 s. */
+  paramsTimeout?: number;
+  /** How long a handler waiting for its body waits for the next STDIN record; then 408 (ms). Default 60 s. */
+  bodyTimeout?: number;
+  /** How long output may wait for the web server to take any of it; then the connection is closed (ms). Default 60 s. */
+  sendTimeout?: number;
+  /**
+   * The FastCGI roles served; a BEGIN_REQUEST for another gets FCGI_UNKNOWN_ROLE. Default
+   * ['responder']: an app becomes an Authorizer only when it says so.
+   */
+  roles?: RoleName[];
   /** How long close() lets in-flight requests run before destroying their connections (ms). */
   closeTimeout?: number;
   /** Abort a request whose handler has not finished its response after this long (ms). */

@@ -141,6 +141,7 @@ describe('request ids and roles', () => {
           status: info.role === 'authorizer' && request.body === null ? 200 : 403,
           headers: { 'Variable-USER': 'ann' },
         }),
+      { roles: ['responder', 'authorizer'] },
     );
     const client = await servers.connect(path);
     client.begin({ role: Role.Authorizer, keepConn: true, params: params('POST', '/private') });
