@@ -19,7 +19,7 @@ Options:
 
 TARGET is unix:/path/app.sock, ./app.sock, host:port, tcp://host:port, [::1]:port or a port number.
 `,
-  serve: `Usage: fcgi serve ./app.js [--socket PATH [--socket-mode 660] | --port N [--host H]] [--workers N]
+  serve: `Usage: fcgi serve ./app.js [--socket PATH [--socket-mode 660] | --port N [--host H]] [--workers N] [--roles R]
 
 Serves the module's default export over FastCGI: a function (request, info) => Response, or an object
 with a fetch(request, info) method ("export default app" from Hono works unchanged).
@@ -30,6 +30,7 @@ Options:
   --port N             listen on TCP port N (default: $FCGI_PORT; 0 = any free port)
   --host H             TCP address to bind (default 127.0.0.1)
   --workers N          run N worker processes sharing one listener; a crashed worker is replaced
+  --roles R            FastCGI roles served, comma-separated: responder (the default), authorizer
   -h, --help           show this help
 
 Without --socket or --port, a socket handed over by the web server (fd 0, as lighttpd, spawn-fcgi and

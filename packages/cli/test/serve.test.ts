@@ -1,9 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { stat, writeFile } from 'node:fs/promises';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createClient } from '@fcgi/client';
+import {
+  encodeBeginRequest,
+  encodeParams,
+  encodeRecord,
+  encodeStreamEnd,
+  ProtocolStatus,
+  RecordDecoder,
+  RecordType,
+  Role,
+} from '@fcgi/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/exit-codes';
 import { type CliProcess, cli, fixture, PROCESS_TEST_TIMEOUT_MS, spawnCli, tempDir } from './helpers';
@@ -45,7 +55,49 @@ async function get(target: string, path: string, options: { timeout?: number } =
   }
 }
 
+/** One Authorizer request (which @fcgi/client does not speak); resolves with its END_REQUEST status. */
+async function askAsAuthorizer(target: string): Promise<number> {
+  const [host, port] = target.split(':');
+  const socket = connect(Number(port), host);
+  socket.end(
+    Buffer.concat([
+      encodeBeginRequest(1, Role.Authorizer, 0),
+      encodeRecord(RecordType.Params, 1, encodeParams({ REQUEST_METHOD: 'GET', REQUEST_URI: '/' })),
+      encodeStreamEnd(RecordType.Params, 1),
+    ]),
+  );
+  const decoder = new RecordDecoder();
+  for await (const chunk of socket) {
+    for (const record of decoder.push(chunk)) {
+      if (record.type === RecordType.EndRequest) {
+        socket.destroy();
+        return record.content[4] as number;
+      }
+    }
+  }
+  throw new Error('the connection closed without an END_REQUEST');
+}
+
 describe('fcgi serve', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
+  it('refuses the Authorizer role with FCGI_UNKNOWN_ROLE unless --roles names it', async () => {
+    const proc = start(['serve', fixture('app.mjs'), '--port', '0']);
+    const [, target] = await proc.waitForOutput(/listening on (127\.0\.0\.1:\d+)/);
+    expect(await askAsAuthorizer(target!)).toBe(ProtocolStatus.UnknownRole);
+  });
+
+  it('serves the Authorizer role with --roles responder,authorizer', async () => {
+    const proc = start(['serve', fixture('app.mjs'), '--port', '0', '--roles', 'responder,authorizer']);
+    const [, target] = await proc.waitForOutput(/listening on (127\.0\.0\.1:\d+)/);
+    expect(await askAsAuthorizer(target!)).toBe(ProtocolStatus.RequestComplete);
+    expect(await get(target!, '/')).toBe('Hello from the fixture\n');
+  });
+
+  it('rejects a --roles value that names no servable role with exit 2', async () => {
+    const result = await cli(['serve', fixture('app.mjs'), '--roles', 'responder,filter']);
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(result.stderr).toContain('--roles takes responder and/or authorizer');
+  });
+
   it('serves a default-exported handler on a unix socket and prints where', async () => {
     const socket = join(dir.path, 'app.sock');
     const proc = start(['serve', fixture('app.mjs'), '--socket', socket]);

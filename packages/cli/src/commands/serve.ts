@@ -17,7 +17,12 @@ export interface ServeCommandOptions extends ServeTransport {
   module: string;
   /** Run this many worker processes on one shared listener. */
   workers?: number;
+  /** The FastCGI roles served (serve()'s `roles`); default: Responder only. */
+  roles?: ServedRoleName[];
 }
+
+type ServedRoleName = 'responder' | 'authorizer';
+const ROLE_NAMES: readonly ServedRoleName[] = ['responder', 'authorizer'];
 
 /** `fcgi serve ./app.js [--socket PATH | --port N [--host H]] [--workers N]`. */
 export async function serveCommand(args: string[], io: CliIO): Promise<number> {
@@ -30,6 +35,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
       host: { type: 'string' },
       'socket-mode': { type: 'string' },
       workers: { type: 'string' },
+      roles: { type: 'string' },
     },
   });
   const [module, ...extra] = positionals;
@@ -52,9 +58,11 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     if (!Number.isInteger(workers) || workers < 1)
       throw new UsageError('--workers must be a whole number >= 1');
   }
+  const roles = values.roles === undefined ? undefined : parseRoles(values.roles);
   return runServe(
     {
       module,
+      ...(roles !== undefined ? { roles } : {}),
       ...(socketPath !== undefined ? { socketPath: resolve(io.cwd, socketPath) } : {}),
       ...(socketMode !== undefined ? { socketMode } : {}),
       ...(port !== undefined ? { port } : {}),
@@ -70,11 +78,26 @@ export async function runServe(options: ServeCommandOptions, io: CliIO): Promise
   if (isPoolWorker()) return runPoolWorker(options, io);
   if (options.workers !== undefined) return runWorkerPool(options, io);
   const handler = await loadHandler(options.module, io.cwd);
-  const server = await listen(handler, serveOptions(options, io));
+  const server = await listen(handler, { ...serveOptions(options, io), ...rolesOption(options) });
   io.stdout.write(`fcgi serve: ${options.module} listening on ${formatAddress(server.address)}\n`);
   await whenAborted(io.signal);
   await server.close();
   return ExitCode.Ok;
+}
+
+/** `--roles responder,authorizer`: roles other than Responder are served only when named. */
+function parseRoles(text: string): ServedRoleName[] {
+  const roles = text.split(',').map((role) => role.trim());
+  for (const role of roles) {
+    if (!ROLE_NAMES.includes(role as ServedRoleName))
+      throw new UsageError(`--roles takes ${ROLE_NAMES.join(' and/or ')}, comma-separated; got "${role}"`);
+  }
+  return roles as ServedRoleName[];
+}
+
+/** serve()'s `roles` when --roles was given. */
+export function rolesOption(options: ServeCommandOptions): { roles?: ServedRoleName[] } {
+  return options.roles !== undefined ? { roles: options.roles } : {};
 }
 
 /** An octal file mode as chmod takes it: "660" or "0660". */

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import type { ServeCommandOptions } from '../commands/serve';
+import { rolesOption, type ServeCommandOptions } from '../commands/serve';
 import { ExitCode } from '../exit-codes';
 import { type CliIO, whenAborted } from '../io';
 import { listen, serveOptions } from '../listen';
@@ -28,6 +28,7 @@ export async function runPoolWorker(options: ServeCommandOptions, io: CliIO): Pr
   const server = await listen(handler, {
     ...serveOptions('socketPath' in transport || 'port' in transport ? transport : {}, io),
     ...('inheritedFd' in transport ? { inheritedFd: transport.inheritedFd } : {}),
+    ...rolesOption(options),
   });
   const listening: WorkerMessage = { type: 'fcgi:listening', address: server.address };
   process.send?.(listening);
