@@ -12,10 +12,11 @@ export const DEFAULTS = {
   idleGraceMs: 250,
   maxParamsBytes: 65_536,
   maxParamsCount: 1000,
-  maxBufferedBytes: 1024 * 1024,
+  maxBufferedBytes: 8 * 1024 * 1024,
   // Everything one connection holds: unread bodies and params of all its ids, and output queued for
-  // the peer. Four requests' worth of maxBufferedBytes, so a multiplexing web server is not shed early.
-  maxConnectionBytes: 4 * 1024 * 1024,
+  // the peer. Two requests' worth of maxBufferedBytes, so that one request alone keeps the whole of
+  // its own limit and a multiplexing web server is not shed early.
+  maxConnectionBytes: 16 * 1024 * 1024,
   // The three phase deadlines are nginx's client_header_timeout, client_body_timeout and send_timeout.
   paramsTimeout: 60_000,
   bodyTimeout: 60_000,

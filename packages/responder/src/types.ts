@@ -67,13 +67,13 @@ export interface ServeOptions {
   /**
    * Request body bytes buffered for a handler that is not reading before the socket is paused (or,
    * on a connection shared with other requests, before this request is answered 503). Also caps a
-   * partial non-stream record. Default 1 MiB.
+   * partial non-stream record. Default 8 MiB.
    */
   maxBufferedBytes?: number;
   /**
    * Bytes one connection may hold, across all its request ids: unread bodies, params, and output the
    * peer has not taken. Over it, the request holding the most is answered 503 (or, alone, its socket
-   * pauses), and reading stops while output is over it. Default 4 MiB.
+   * pauses), and reading stops while output is over it. Default 16 MiB.
    */
   maxConnectionBytes?: number;
   /** How long a request's PARAMS may take to arrive after its BEGIN_REQUEST; then 408 (ms). Default 60 s. */
