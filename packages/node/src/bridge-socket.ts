@@ -96,7 +96,6 @@ export class BridgeSocket extends Duplex {
   private partsLength = 0;
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private heldCallback: WriteCallback | undefined;
-  private drainForwarded = false;
 
   private delivered = false;
   private outcome: Response | Error | undefined;
@@ -143,6 +142,9 @@ export class BridgeSocket extends Duplex {
     res.sendDate = false;
     res.assignSocket(this as unknown as Socket);
     res.once('finish', this.onFinish);
+    // A write bigger than this socket's own buffer makes res.write() return false even when the web
+    // server is keeping up, so every drain of the socket goes on to res, as node:http's server does.
+    this.on('drain', this.forwardDrain);
     this.res = res;
 
     info.signal.addEventListener('abort', this.onAbort);
@@ -238,10 +240,6 @@ export class BridgeSocket extends Duplex {
     const controller = this.controller;
     if (this.phase === Phase.Stream && controller && (controller.desiredSize ?? 1) <= 0 && !this.over) {
       this.heldCallback = callback;
-      if (!this.drainForwarded) {
-        this.drainForwarded = true;
-        this.on('drain', this.forwardDrain);
-      }
       return;
     }
     callback();
