@@ -15,6 +15,7 @@ const STREAM_HIGH_WATER_MARK = 64 * 1024;
 const MAX_HEAD_LENGTH = 1024 * 1024;
 const INTERIM_STATUS_LIMIT = 200;
 const NULL_BODY_STATUS = new Set([204, 205, 304]);
+const EMPTY_CHUNK = new Uint8Array(0);
 
 enum Phase {
   /** Nothing but (maybe) interim 1xx heads written yet. */
@@ -349,6 +350,9 @@ export class BridgeSocket extends Duplex {
               start: (controller) => {
                 this.controller = controller;
                 for (const part of parts) controller.enqueue(toBuffer(part));
+                // The responder sends a streamed head with the first body chunk: an empty one sends it
+                // now (res.flushHeaders(), an SSE head), not when the app next writes.
+                if (parts.length === 0) controller.enqueue(EMPTY_CHUNK);
               },
               pull: () => this.releaseHeld(),
               cancel: (reason) => this.abort(toError(reason, 'The web server stopped reading the response')),
@@ -407,10 +411,16 @@ export class BridgeSocket extends Duplex {
 
   /** FCGI_ABORT_REQUEST, the web server hanging up, a failed body, or the app destroying the exchange. */
   private readonly onAbort = (): void => {
-    this.abort(toError(this.info.signal.reason, 'The web server aborted the request'));
+    this.abort(toError(this.info.signal.reason, 'The web server aborted the request'), false);
   };
 
-  private abort(error: Error): void {
+  /**
+   * Ends the exchange as node:http does when the connection goes. `report` is false when the responder
+   * itself aborted (the web server's ABORT_REQUEST, a lost connection, handlerTimeout): it already ended
+   * the request and discards what the handler settles with, so a placeholder keeps an everyday client
+   * disconnect from being reported as a handler failure.
+   */
+  private abort(error: Error, report = true): void {
     if (this.over) return;
     this.over = true;
     this.info.signal.removeEventListener('abort', this.onAbort);
@@ -422,7 +432,7 @@ export class BridgeSocket extends Duplex {
       }
     }
     this.phase = Phase.Sent;
-    this.deliver(error);
+    this.deliver(report ? error : new Response(null));
     const req = this.req as IncomingMessage & { aborted: boolean };
     if (!req.destroyed) {
       // As node:http does when a client goes away: 'aborted' for a request not read to its end, then
