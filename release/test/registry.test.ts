@@ -179,6 +179,7 @@ const EXAMPLES = [
   { name: 'hono', path: '/', expected: 'Hello from Hono over FastCGI' },
   { name: 'h3', path: '/', expected: 'Hello from h3 over FastCGI' },
   { name: 'trpc', path: '/trpc/whoami', expected: '"clientAddress"' },
+  { name: 'express', path: '/api/notes', expected: 'try Express over FastCGI' },
 ] as const;
 
 describe('a copied example installs from the registry, builds and answers', () => {
