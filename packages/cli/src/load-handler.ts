@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Handler } from '@fcgi/responder';
 import { CliError, messageOf } from './errors';
+import { nodeAppHandler, nodeAppKind } from './node-app';
 
 /** What a module may export: a fetch handler, or an app with a `fetch` method (Hono, h3, itty...). */
 type FetchApp = { fetch: (request: Request, info: never) => Response | Promise<Response> };
@@ -10,7 +11,8 @@ type FetchApp = { fetch: (request: Request, info: never) => Response | Promise<R
 /**
  * Imports `specifier` (relative to `cwd`) and returns its default export as a Handler. Accepts the
  * Hono/Bun/Deno convention `export default app` where `app.fetch(request, env)` handles requests,
- * and a plain `export default (request, info) => Response`.
+ * a plain `export default (request, info) => Response`, and a node:http app (an Express or Connect
+ * app, a Koa or Fastify instance, a node:http Server) through the @fcgi/node its project installed.
  */
 export async function loadHandler(specifier: string, cwd: string): Promise<Handler> {
   const path = resolve(cwd, specifier);
@@ -29,11 +31,16 @@ export async function loadHandler(specifier: string, cwd: string): Promise<Handl
       cause: error,
     });
   }
-  const handler = toHandler(defaultExport(namespace));
+  const value = defaultExport(namespace);
+  // Checked first: an Express app is a function too, but a (req, res) one.
+  const kind = nodeAppKind(value);
+  if (kind) return nodeAppHandler(value, kind, path, specifier);
+  const handler = toHandler(value);
   if (!handler) {
     throw new CliError(
       `${specifier} has no handler: its default export must be a function (request, info) => Response ` +
-        'or an object with a fetch(request, info) method, e.g. "export default app"',
+        'or an object with a fetch(request, info) method, e.g. "export default app"; or a node:http app ' +
+        '(an Express, Connect, Koa or Fastify app, or http.createServer(listener)), served with @fcgi/node',
     );
   }
   return handler;
