@@ -89,7 +89,11 @@ describe.each(columns)('the Express example behind $name', (column: Column) => {
   check('receives a 3 MiB multipart upload with multer, bytes intact', async () => {
     const bytes = pseudoRandomBytes(UPLOAD_BYTES);
     const form = new FormData();
-    form.append('file', new Blob([new Uint8Array(bytes)], { type: 'application/octet-stream' }), 'upload.bin');
+    form.append(
+      'file',
+      new Blob([new Uint8Array(bytes)], { type: 'application/octet-stream' }),
+      'upload.bin',
+    );
 
     const response = await fetch(`${web.baseUrl}/upload`, { method: 'POST', body: form });
 
