@@ -99,6 +99,12 @@ export class BridgeSocket extends Duplex {
   private heldCallback: WriteCallback | undefined;
 
   private delivered = false;
+  /** The listener has returned: from now on a head written starts its own decision. */
+  private handlerReturned = false;
+  private abortListener: (() => void) | undefined;
+  private bodyCallbacks:
+    | { chunk: (result: ReadableStreamReadResult<Uint8Array>) => void; error: (error: unknown) => void }
+    | undefined;
   private outcome: Response | Error | undefined;
   private settle: { resolve: (response: Response) => void; reject: (error: Error) => void } | undefined;
   /** The exchange is over: the response finished, or the request was aborted or failed. */
@@ -121,7 +127,7 @@ export class BridgeSocket extends Duplex {
 
     const req = new IncomingMessage(this as unknown as Socket);
     req.method = request.method;
-    req.url = requestTarget(params, request.url);
+    req.url = requestTarget(params, request);
     const version = httpVersion(params);
     req.httpVersionMajor = version.major;
     req.httpVersionMinor = version.minor;
@@ -142,18 +148,24 @@ export class BridgeSocket extends Duplex {
     res.useChunkedEncodingByDefault = false;
     res.sendDate = false;
     res.assignSocket(this as unknown as Socket);
-    res.once('finish', this.onFinish);
+    // Module-level listeners, not per-request closures: this constructor runs once per request.
+    res.on('finish', onResponseFinish);
     // A write bigger than this socket's own buffer makes res.write() return false even when the web
     // server is keeping up, so every drain of the socket goes on to res, as node:http's server does.
-    this.on('drain', this.forwardDrain);
+    this.on('drain', onSocketDrain);
     this.res = res;
-
-    info.signal.addEventListener('abort', this.onAbort);
   }
 
   /** The Response for the responder: now if the app already ended it, else when its head is written. */
   response(): Response | Promise<Response> {
-    if (this.phase === Phase.Collect && this.res.writableEnded) this.complete();
+    this.handlerReturned = true;
+    if (this.phase === Phase.Collect) {
+      if (this.res.writableEnded) this.complete();
+      else queueMicrotask(() => this.decide());
+    }
+    // An abort can only arrive in a later turn, and a response already complete needs no news of it:
+    // only an exchange still open listens (which spares the responder an AbortController per request).
+    if (this.phase !== Phase.Sent) this.watchAbort();
     const outcome = this.outcome;
     if (outcome instanceof Error) return Promise.reject(outcome);
     if (outcome) return outcome;
@@ -253,8 +265,25 @@ export class BridgeSocket extends Duplex {
     callback();
   }
 
+  private watchAbort(): void {
+    const signal = this.info.signal;
+    if (signal.aborted) {
+      this.onAbort();
+      return;
+    }
+    this.abortListener = () => this.onAbort();
+    signal.addEventListener('abort', this.abortListener);
+  }
+
+  private unwatchAbort(): void {
+    const listener = this.abortListener;
+    if (!listener) return;
+    this.abortListener = undefined;
+    this.info.signal.removeEventListener('abort', listener);
+  }
+
   /** node:http's server does this on its socket's 'drain': the response may be written to again. */
-  private readonly forwardDrain = (): void => {
+  forwardDrain(): void {
     const res = this.res as ServerResponse & Record<symbol, unknown>;
     if (res.destroyed || res.writableFinished) return;
     if (NEED_DRAIN) {
@@ -262,7 +291,7 @@ export class BridgeSocket extends Duplex {
       res[NEED_DRAIN] = false;
     }
     res.emit('drain');
-  };
+  }
 
   private accept(chunk: BodyPart, encoding: BufferEncoding): void {
     if (this.phase === Phase.Sent) return;
@@ -297,7 +326,8 @@ export class BridgeSocket extends Duplex {
     this.head = head;
     this.phase = Phase.Collect;
     if (head.chunked) this.dechunker = new ChunkedDecoder();
-    queueMicrotask(this.decide);
+    // Written while the listener runs, response() decides once it returns; written later, decide now.
+    if (this.handlerReturned) queueMicrotask(() => this.decide());
     return rest;
   }
 
@@ -312,11 +342,11 @@ export class BridgeSocket extends Duplex {
   }
 
   /** The turn that wrote the head is over: a response that ended goes whole, any other is streamed. */
-  private readonly decide = (): void => {
+  private decide(): void {
     if (this.phase !== Phase.Collect) return;
     if (this.res.writableEnded) this.complete();
     else this.startStreaming();
-  };
+  }
 
   private complete(): void {
     const head = this.head as ResponseHead;
@@ -378,7 +408,7 @@ export class BridgeSocket extends Duplex {
     else settle.resolve(value);
   }
 
-  private readonly onFinish = (): void => {
+  onFinish(): void {
     if (this.phase === Phase.Head) this.deliver(new Error('The response finished without a head'));
     if (this.phase === Phase.Collect) this.complete();
     if (this.phase === Phase.Stream) {
@@ -390,13 +420,13 @@ export class BridgeSocket extends Duplex {
     }
     this.phase = Phase.Sent;
     this.finishExchange();
-  };
+  }
 
   /** The response is complete: what node:http's server does after 'finish'. */
   private finishExchange(): void {
     if (this.over) return;
     this.over = true;
-    this.info.signal.removeEventListener('abort', this.onAbort);
+    this.unwatchAbort();
     const req = this.req;
     // A body nobody read is discarded (node:http "dumps" it) so that req still ends and closes.
     if (!this.bodyStarted && !req.readableEnded) {
@@ -410,9 +440,9 @@ export class BridgeSocket extends Duplex {
   // --- the request side ---
 
   /** FCGI_ABORT_REQUEST, the web server hanging up, a failed body, or the app destroying the exchange. */
-  private readonly onAbort = (): void => {
+  private onAbort(): void {
     this.abort(toError(this.info.signal.reason, 'The web server aborted the request'), false);
-  };
+  }
 
   /**
    * Ends the exchange as node:http does when the connection goes. `report` is false when the responder
@@ -423,7 +453,7 @@ export class BridgeSocket extends Duplex {
   private abort(error: Error, report = true): void {
     if (this.over) return;
     this.over = true;
-    this.info.signal.removeEventListener('abort', this.onAbort);
+    this.unwatchAbort();
     if (this.phase === Phase.Stream) {
       try {
         this.controller?.error(error);
@@ -454,10 +484,14 @@ export class BridgeSocket extends Duplex {
     this.bodyStarted = true;
     this.bodyReading = true;
     this.bodyReader ??= body.getReader();
-    this.bodyReader.read().then(this.onBodyChunk, this.onBodyError);
+    this.bodyCallbacks ??= {
+      chunk: (result) => this.onBodyChunk(result),
+      error: (error) => this.onBodyError(error),
+    };
+    this.bodyReader.read().then(this.bodyCallbacks.chunk, this.bodyCallbacks.error);
   }
 
-  private readonly onBodyChunk = (result: ReadableStreamReadResult<Uint8Array>): void => {
+  private onBodyChunk(result: ReadableStreamReadResult<Uint8Array>): void {
     this.bodyReading = false;
     const req = this.req;
     if (req.destroyed) return;
@@ -467,12 +501,12 @@ export class BridgeSocket extends Duplex {
       return;
     }
     if (req.push(toBuffer(result.value))) this.readBody();
-  };
+  }
 
-  private readonly onBodyError = (error: unknown): void => {
+  private onBodyError(error: unknown): void {
     this.bodyReading = false;
     this.abort(toError(error, 'The request body failed'));
-  };
+  }
 
   /** The app destroyed req: like node:http, a request whose body was not all received takes the exchange down. */
   requestDestroyed(): void {
@@ -489,6 +523,15 @@ export class BridgeSocket extends Duplex {
 
 function init(head: ResponseHead): ResponseInit {
   return { status: head.status, statusText: head.statusText, headers: head.headers };
+}
+
+function onResponseFinish(this: ServerResponse): void {
+  const socket = this.socket;
+  if (socket instanceof BridgeSocket) socket.onFinish();
+}
+
+function onSocketDrain(this: BridgeSocket): void {
+  this.forwardDrain();
 }
 
 function closeSocket(socket: BridgeSocket): void {

@@ -13,10 +13,11 @@ const DECIMAL_LENGTH = /^\d{1,15}$/;
  * path and query every web server sends. Without it, the path and query of the URL the responder built
  * from SCRIPT_NAME + PATH_INFO + QUERY_STRING.
  */
-export function requestTarget(params: Params, requestUrl: string): string {
+export function requestTarget(params: Params, request: Pick<Request, 'url'>): string {
   const uri = params.REQUEST_URI;
   if (uri) return uri.startsWith('/') || uri === '*' ? uri : `/${uri}`;
-  const url = new URL(requestUrl);
+  // Read only when needed: a Request serialises its URL on every read of `url`.
+  const url = new URL(request.url);
   return `${url.pathname}${url.search}`;
 }
 
@@ -29,6 +30,21 @@ export function httpVersion(params: Params): { major: number; minor: number } {
 
 function declaredLength(value: string | undefined): string | undefined {
   return value !== undefined && DECIMAL_LENGTH.test(value) ? value : undefined;
+}
+
+// Header names repeat from request to request: their lower-case, dashed forms are kept (up to a bound,
+// so a peer sending ever-new names cannot grow it).
+const HEADER_NAME_CACHE_LIMIT = 512;
+const headerNames = new Map<string, string>();
+
+/** "HTTP_X_FORWARDED_FOR" → "x-forwarded-for". */
+function headerName(param: string): string {
+  let name = headerNames.get(param);
+  if (name === undefined) {
+    name = param.slice(HEADER_PREFIX.length).toLowerCase().replaceAll('_', '-');
+    if (headerNames.size < HEADER_NAME_CACHE_LIMIT) headerNames.set(param, name);
+  }
+  return name;
 }
 
 /**
@@ -48,7 +64,7 @@ export function rawRequestHeaders(params: Params, hasBody: boolean): string[] {
   for (const name in params) {
     if (!name.startsWith(HEADER_PREFIX)) continue;
     if (name === 'HTTP_CONTENT_TYPE' || name === 'HTTP_CONTENT_LENGTH') continue;
-    raw.push(name.slice(HEADER_PREFIX.length).toLowerCase().replaceAll('_', '-'), params[name] as string);
+    raw.push(headerName(name), params[name] as string);
   }
   return raw;
 }
