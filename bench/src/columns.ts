@@ -165,6 +165,18 @@ export const COLUMNS: Column[] = [
     front: http('node-http'),
   },
   {
+    id: 'express-fcgi',
+    label: '@fcgi/node + Express 5, keep_conn',
+    start: nodeBackend('express-fcgi', 'express-fcgi.js'),
+    front: fastcgi('express-fcgi', true),
+  },
+  {
+    id: 'express-http',
+    label: 'node:http + the same Express 5 app, proxy_pass',
+    start: nodeBackend('express-http', 'express-http.js'),
+    front: http('express-http'),
+  },
+  {
     id: NODE_FASTCGI_COLUMN,
     label: 'npm node-fastcgi',
     start: nodeBackend(NODE_FASTCGI_COLUMN, 'node-fastcgi.js'),
