@@ -72,6 +72,9 @@ export class Connection implements ExchangeHost, ServedConnection {
   private drainedBytes = 0;
   private endTimer: NodeJS.Timeout | undefined;
   private drainWaiter: Promise<void> | undefined;
+  // The connection's own answers (management replies, refused BEGIN_REQUESTs) gathered over one read
+  // and written together: a flood of tiny records costs one socket write per read, not one per record.
+  private replies: Uint8Array[] = [];
   private resolveClosed!: () => void;
 
   constructor(
@@ -161,6 +164,7 @@ export class Connection implements ExchangeHost, ServedConnection {
         this.dispatch(record);
         if (this.isClosed) return;
       }
+      this.flushReplies();
       if (this.requests.size > 0) this.afterRead();
       if (this.socket.writableLength > this.options.maxConnectionBytes) this.waitForPeerToRead();
     } catch (error) {
@@ -173,7 +177,7 @@ export class Connection implements ExchangeHost, ServedConnection {
   private dispatch(record: FcgiRecord): void {
     const { type, requestId, content } = record;
     if (requestId === FCGI_NULL_REQUEST_ID) {
-      this.write([managementReply(type, content, this.options)]);
+      this.replies.push(managementReply(type, content, this.options));
       return;
     }
     if (type === RecordType.BeginRequest) {
@@ -209,16 +213,16 @@ export class Connection implements ExchangeHost, ServedConnection {
     }
     const begin = decodeBeginRequestBody(content);
     if (this.requests.size > 0 && !this.options.multiplex) {
-      this.write([encodeEndRequest(requestId, 0, ProtocolStatus.CantMpxConn)]);
+      this.replies.push(encodeEndRequest(requestId, 0, ProtocolStatus.CantMpxConn));
       return;
     }
     if (this.requests.size >= this.options.maxConcurrentRequests || this.closing) {
-      this.write([encodeEndRequest(requestId, 0, ProtocolStatus.Overloaded)]);
+      this.replies.push(encodeEndRequest(requestId, 0, ProtocolStatus.Overloaded));
       return;
     }
     const role = ROLE_NAMES[begin.role];
     if (!role || !this.options.roles.has(role)) {
-      this.write([encodeEndRequest(requestId, 0, ProtocolStatus.UnknownRole)]);
+      this.replies.push(encodeEndRequest(requestId, 0, ProtocolStatus.UnknownRole));
       if (!begin.keepConn && this.requests.size === 0) this.endSocket();
       return;
     }
@@ -366,12 +370,19 @@ export class Connection implements ExchangeHost, ServedConnection {
     return this.drainWaiter;
   }
 
+  private flushReplies(): void {
+    if (this.replies.length === 0) return;
+    const replies = this.replies;
+    this.replies = [];
+    this.write(replies);
+  }
+
   private pause(reason: PauseReason): void {
     if (this.pausedFor === 0) this.socket.pause();
     this.pausedFor |= reason;
   }
 
-  private unpause(reason: PauseReason): void {
+  private unpause(reason: number): void {
     if ((this.pausedFor & reason) === 0) return;
     this.pausedFor &= ~reason;
     if (this.pausedFor === 0) this.socket.resume();
@@ -429,10 +440,8 @@ export class Connection implements ExchangeHost, ServedConnection {
     this.ending = true;
     // Keep reading: unread bytes in the receive buffer would make close() send a reset and could lose
     // the response that was just written.
-    if (this.pausedFor !== 0) {
-      this.pausedFor = 0;
-      this.socket.resume();
-    }
+    this.unpause(PausedFor.UnreadBody | PausedFor.QueuedOutput);
+    this.flushReplies();
     const socket = this.socket;
     socket.end();
     // The linger starts once our last bytes are flushed, so a slow reader still gets the whole

@@ -9,6 +9,7 @@ import {
 import { AppStatus } from './app-status';
 import { endWithError, type FailingRequest, reportError, respondToError } from './error-ending';
 import { HandlerError, RequestLimitError, toError } from './errors';
+import { isHttpToken } from './http-token';
 import { createRequest, type RequestSource } from './lazy-request';
 import type { ConnectionOptions } from './options';
 import { RequestBody } from './request-body';
@@ -207,6 +208,14 @@ export class Exchange implements FailingRequest, RequestSource, InfoSource {
     const declared = declaredContentLength(params);
     const max = options.maxBodyBytes;
     this.phase = 'running';
+    if (!isHttpToken(method)) {
+      const error = new ProtocolError(
+        'MALFORMED_PARAMS',
+        `REQUEST_METHOD ${JSON.stringify(method)} is not an HTTP method`,
+      );
+      this.reject(BAD_REQUEST, error);
+      return;
+    }
     if (max !== undefined && declared !== undefined && declared > max) {
       this.rejectTooLarge(declared, max);
       return;

@@ -5,6 +5,7 @@
 // The global Response is replaced only through useLightResponseGlobally(), which the framework adapters
 // call by default (see global-response.ts).
 
+import { isHttpToken } from './http-token';
 import { delegateToNative } from './prototype-delegation';
 
 type LightBody = string | Uint8Array<ArrayBuffer> | null;
@@ -219,7 +220,6 @@ function merged(list: Array<[string, string]>): Array<[string, string]> {
 // to the light Response never lets through a status, reason or header the standard one would refuse.
 // Header names are HTTP tokens; values lose leading and trailing whitespace and may hold any byte but
 // NUL, CR and LF; a reason phrase is HTAB, SP, visible ASCII and obs-text only (no controls, no DEL).
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const INVALID_VALUE = /[\0\r\n]|[^\0-\xFF]/;
 const REASON_PHRASE = /^[\t\x20-\x7E\x80-\xFF]*$/;
 const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
@@ -245,7 +245,7 @@ function checkedInit(init: ResponseInit): number {
       throw new TypeError('Headers constructor: expected name/value pair to be length 2.');
     const name = String(pair[0]);
     const value = normalizeHeaderValue(String(pair[1]));
-    if (!TOKEN.test(name)) throw new TypeError(`Headers.append: "${name}" is an invalid header name.`);
+    if (!isHttpToken(name)) throw new TypeError(`Headers.append: "${name}" is an invalid header name.`);
     if (INVALID_VALUE.test(value))
       throw new TypeError(`Headers.append: "${value}" is an invalid header value.`);
   }

@@ -14,6 +14,10 @@ export interface RequestBodyOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+// A view keeps its whole socket read alive. A piece that is a small part of a large read (a byte of
+// body beside a 64 KiB record for an ignored id) is copied, so that what is held is what is counted.
+const PINNED_READ_MIN = 16 * 1024;
+const PINNED_VIEW_RATIO = 8;
 
 /**
  * The STDIN stream of one request, handed to the handler as a body it pulls from. Chunks are kept as the
@@ -67,7 +71,7 @@ export class RequestBody {
       return false;
     }
     if (this.discarding) return false;
-    this.chunks.push(chunk);
+    this.chunks.push(unpinned(chunk));
     this.bufferedBytes += chunk.length;
     this.notify();
     if (this.bufferedBytes > this.options.maxBufferedBytes) this.overLimit = true;
@@ -208,6 +212,15 @@ export class RequestBody {
       wake();
     }
   }
+}
+
+/** `chunk`, or a copy of it when it is a small view of a large buffer (see PINNED_READ_MIN). */
+function unpinned(chunk: Uint8Array): Uint8Array {
+  const backing = chunk.buffer.byteLength;
+  if (backing < PINNED_READ_MIN || chunk.byteLength * PINNED_VIEW_RATIO >= backing) return chunk;
+  const copy = new Uint8Array(chunk.byteLength);
+  copy.set(chunk);
+  return copy;
 }
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {

@@ -97,6 +97,49 @@ describe('request heads across the request ids of one connection', () => {
 });
 
 describe('output queued for a peer that does not read', () => {
+  test('the answers to the management records of one read go out in one socket write', async () => {
+    // 1,000 unknown-type records in one chunk: their 1,000 FCGI_UNKNOWN_TYPE answers are one write.
+    const records = Buffer.alloc(1000 * 8);
+    for (let offset = 0; offset < records.length; offset += 8) records.set([1, 99, 0, 0, 0, 0, 0, 0], offset);
+    const peer = new OneChunkPeer(records);
+    const served = serveConnection(peer, () => new Response('ok'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(peer.writes).toEqual([1000 * 16]);
+    served.destroy();
+  });
+
+  test('a read whose answers pass 16 KiB sends them in runs of 16 KiB, not one write per record', async () => {
+    const records = Buffer.alloc(4000 * 8);
+    for (let offset = 0; offset < records.length; offset += 8) records.set([1, 99, 0, 0, 0, 0, 0, 0], offset);
+    const peer = new OneChunkPeer(records);
+    const served = serveConnection(peer, () => new Response('ok'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(peer.writes).toEqual([16 * KiB, 16 * KiB, 16 * KiB, 4000 * 16 - 48 * KiB]);
+    served.destroy();
+  });
+
+  test('a body piece that is a small part of a large read does not keep that read alive', async () => {
+    const kept: Uint8Array[] = [];
+    const { path } = await servers.start(async (request) => {
+      const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+      const { value } = await reader.read();
+      if (value) kept.push(value);
+      return new Response('read one piece');
+    });
+    const client = await servers.connect(path);
+    client.begin({ params: params('POST', '/'), openStdin: true });
+    // One byte of body and, in the same write, 64 KiB of STDIN for an id that is not active.
+    client.write([
+      encodeHeader(RecordType.Stdin, 1, 1),
+      Buffer.from('x'),
+      encodeHeader(RecordType.Stdin, 9, 65_000),
+      Buffer.alloc(65_000),
+    ]);
+    await client.response(1);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]?.buffer.byteLength).toBeLessThan(16 * KiB);
+  });
+
   test('a management-record flood from a peer that never reads stops being read', async () => {
     // 500,000 empty records (4 MB) of an unknown type, each answered with a 16-byte FCGI_UNKNOWN_TYPE.
     const flood = Buffer.alloc(500_000 * 8);
@@ -128,6 +171,27 @@ describe('output queued for a peer that does not read', () => {
     served.destroy();
   });
 });
+
+/** A peer whose whole input arrives in one chunk; it records the size of each write it is given. */
+class OneChunkPeer extends Duplex {
+  readonly writes: number[] = [];
+  private input: Buffer | undefined;
+
+  constructor(input: Buffer) {
+    super();
+    this.input = input;
+  }
+
+  override _read(): void {
+    if (this.input) this.push(this.input);
+    this.input = undefined;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.writes.push(chunk.length);
+    done();
+  }
+}
 
 /**
  * A web server that sends `input` as fast as it is taken and never reads what it is sent: nothing

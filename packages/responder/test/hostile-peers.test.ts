@@ -62,6 +62,20 @@ describe('a BEGIN_REQUEST for an id that is still active', () => {
   });
 });
 
+describe('a REQUEST_METHOD that is not an HTTP token', () => {
+  test('is answered 400 with MALFORMED_PARAMS and the connection goes on serving', async () => {
+    const { path } = await servers.start(echoUrl);
+    const client = await servers.connect(path);
+    client.begin({ id: 1, keepConn: true, params: params('GE T', '/bad') });
+    expect((await client.response(1)).status).toBe(400);
+    expect(servers.errors).toContainEqual(
+      expect.objectContaining({ name: 'ProtocolError', code: 'MALFORMED_PARAMS' }),
+    );
+    client.begin({ id: 2, keepConn: true, params: params('GET', '/next') });
+    expect((await client.response(2)).body.toString()).toBe('/next');
+  });
+});
+
 describe('a partial record larger than the configured buffer', () => {
   test('a header announcing more than maxBufferedBytes, then a stall, closes the connection at once', async () => {
     const { path } = await servers.start(() => new Response('ok'), { maxBufferedBytes: 8192 });

@@ -6,11 +6,15 @@ import { once } from 'node:events';
 import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { serve } from '../src/index';
-import { type Child, childServerScript, removeChildScripts, startChild } from './helpers/child';
+import {
+  bundledFixture,
+  type Child,
+  childServerScript,
+  removeChildScripts,
+  startChild,
+} from './helpers/child';
 import { fcgiRequest, params } from './helpers/fcgi-client';
 import { useServers } from './helpers/server';
 import { tempDir } from './helpers/temp';
@@ -141,7 +145,7 @@ describe('removing the socket on close', () => {
 
   test('in a node:cluster worker, close() leaves the shared socket to the other workers', async () => {
     const path = servers.tempDir().socket();
-    const cluster = await startChild(process.execPath, [await clusterServerScript()], {
+    const cluster = await startChild(process.execPath, [await bundledFixture('cluster-server')], {
       env: { CHILD_SOCKET: path },
     });
     children.push(cluster);
@@ -201,24 +205,4 @@ async function worldReadable(script: string): Promise<string> {
   copyFileSync(script, copy);
   chmodSync(copy, WORLD_READABLE_DIR);
   return copy;
-}
-
-let clusterBundle: Promise<string> | undefined;
-/** The cluster fixture bundled to plain JS once (node cannot run the TS sources in the workers). */
-function clusterServerScript(): Promise<string> {
-  clusterBundle ??= (async () => {
-    const outfile = join(scripts.path, 'cluster-server.mjs');
-    await build({
-      entryPoints: [fileURLToPath(new URL('./fixtures/cluster-server.ts', import.meta.url))],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      conditions: ['@fcgi/source'],
-      logLevel: 'silent',
-    });
-    return outfile;
-  })();
-  return clusterBundle;
 }

@@ -3,15 +3,22 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { tempDir } from './temp';
 
-let bundled: Promise<string> | undefined;
+const bundled = new Map<string, Promise<string>>();
 const dir = tempDir();
 
 /** The child-server fixture bundled to plain JS once per test file (node cannot run the TS sources). */
 export function childServerScript(): Promise<string> {
-  bundled ??= (async () => {
-    const outfile = `${dir.path}/child-server.mjs`;
+  return bundledFixture('child-server');
+}
+
+/** test/fixtures/<name>.ts bundled to plain JS once per test file, for a child process (or its workers) to run. */
+export function bundledFixture(name: string): Promise<string> {
+  let script = bundled.get(name);
+  if (script) return script;
+  script = (async () => {
+    const outfile = `${dir.path}/${name}.mjs`;
     await build({
-      entryPoints: [fileURLToPath(new URL('../fixtures/child-server.ts', import.meta.url))],
+      entryPoints: [fileURLToPath(new URL(`../fixtures/${name}.ts`, import.meta.url))],
       outfile,
       bundle: true,
       platform: 'node',
@@ -22,7 +29,8 @@ export function childServerScript(): Promise<string> {
     });
     return outfile;
   })();
-  return bundled;
+  bundled.set(name, script);
+  return script;
 }
 
 export interface Child {
