@@ -44,7 +44,16 @@ export async function startBackend(runDir: RunDir, transport: BackendTransport):
     transport === 'unix'
       ? { socketPath: runDir.file('app.sock') }
       : { host: '127.0.0.1', port: await freePort() };
-  let current = await startOnce(runDir, endpoint);
+  return restartableBackend(transport, endpoint, () => startOnce(runDir, endpoint));
+}
+
+/** A Backend around `start`, which launches the app on `endpoint`; restart() launches it again there. */
+export async function restartableBackend(
+  transport: BackendTransport,
+  endpoint: Endpoint,
+  start: () => Promise<LaunchedProcess>,
+): Promise<Backend> {
+  let current = await start();
   return {
     transport,
     endpoint,
@@ -53,7 +62,7 @@ export async function startBackend(runDir: RunDir, transport: BackendTransport):
     },
     async restart() {
       await current.stop();
-      current = await startOnce(runDir, endpoint);
+      current = await start();
     },
     async stop() {
       await current.stop();

@@ -2,7 +2,7 @@
 
 import { chmodSync, existsSync } from 'node:fs';
 import { type Endpoint, type LaunchedProcess, launch } from '@fcgi/test-utils/processes';
-import type { Backend } from './conformance-app';
+import { type Backend, restartableBackend } from './conformance-app';
 import { paths } from './paths';
 import type { RunDir } from './run-dir';
 
@@ -31,19 +31,5 @@ async function startOnce(runDir: RunDir, endpoint: { socketPath: string }): Prom
 /** The Express example as a Backend the web-server launchers take. */
 export async function startExpressBackend(runDir: RunDir): Promise<Backend> {
   const endpoint = { socketPath: runDir.file('express.sock') };
-  let current = await startOnce(runDir, endpoint);
-  return {
-    transport: 'unix',
-    endpoint,
-    get process() {
-      return current;
-    },
-    async restart() {
-      await current.stop();
-      current = await startOnce(runDir, endpoint);
-    },
-    async stop() {
-      await current.stop();
-    },
-  };
+  return restartableBackend('unix', endpoint, () => startOnce(runDir, endpoint));
 }

@@ -1,5 +1,6 @@
 import { fstatSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
+import { listenServer } from './listen-server';
 import type { ServeOptions } from './types';
 import { listenUnix } from './unix-socket';
 
@@ -41,7 +42,7 @@ export async function openListener(
 ): Promise<Listener> {
   if (options.server) return withoutFile(options.server, 'server');
   if (options.inheritedFd !== undefined) {
-    return withoutFile(await listen({ fd: options.inheritedFd }), 'fd');
+    return withoutFile(await listenServer({ fd: options.inheritedFd }), 'fd');
   }
   if (options.socketPath !== undefined) {
     const unix = await listenUnix(options.socketPath, options.socketMode ?? DEFAULT_SOCKET_MODE);
@@ -53,14 +54,17 @@ export async function openListener(
     };
   }
   if (options.port !== undefined || options.host !== undefined) {
-    return withoutFile(await listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' }), 'tcp');
+    return withoutFile(
+      await listenServer({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' }),
+      'tcp',
+    );
   }
   if (env.LISTEN_PID === String(process.pid) && Number(env.LISTEN_FDS) >= 1) {
-    return withoutFile(await listen({ fd: SYSTEMD_FIRST_FD }), 'systemd');
+    return withoutFile(await listenServer({ fd: SYSTEMD_FIRST_FD }), 'systemd');
   }
   const fd0 = await listenOnStdin();
   if (fd0) return withoutFile(fd0, 'fcgi-fd0');
-  return withoutFile(await listen({ port: 0, host: '127.0.0.1' }), 'ephemeral');
+  return withoutFile(await listenServer({ port: 0, host: '127.0.0.1' }), 'ephemeral');
 }
 
 /** A listener with no socket file of ours to remove. */
@@ -79,23 +83,8 @@ async function listenOnStdin(): Promise<Server | undefined> {
     return undefined;
   }
   try {
-    return await listen({ fd: FCGI_LISTENSOCK_FILENO });
+    return await listenServer({ fd: FCGI_LISTENSOCK_FILENO });
   } catch {
     return undefined;
   }
-}
-
-function listen(options: { fd: number } | { port: number; host: string }): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    const onError = (error: Error) => {
-      server.close();
-      reject(error);
-    };
-    server.once('error', onError);
-    server.listen(options, () => {
-      server.off('error', onError);
-      resolve(server);
-    });
-  });
 }

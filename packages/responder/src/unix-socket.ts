@@ -10,8 +10,9 @@ import {
   statSync,
   unlinkSync,
 } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, type Server } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { listenServer } from './listen-server';
 
 /** A listening unix socket, and how to take its path away again when the server closes. */
 export interface UnixListener {
@@ -63,7 +64,7 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 export async function listenUnix(path: string, mode: number): Promise<UnixListener> {
   // An abstract socket (Linux, leading NUL) and a Windows named pipe have no file: no mode, nothing to remove.
   if (path.startsWith('\0') || process.platform === 'win32') {
-    return { server: await listen(path), removePath: () => {} };
+    return { server: await listenServer({ path }), removePath: () => {} };
   }
   if (cluster.isWorker) {
     const server = await bindInPlace(path);
@@ -73,7 +74,7 @@ export async function listenUnix(path: string, mode: number): Promise<UnixListen
   const staging = createStaging(path);
   if (staging === undefined) return bindInPlaceOwned(path, mode);
   try {
-    const server = await listen(staging.socket).catch((error: unknown) => {
+    const server = await listenServer({ path: staging.socket }).catch((error: unknown) => {
       throw explainListenError(path, error);
     });
     try {
@@ -152,12 +153,12 @@ function applyMode(server: Server, path: string, mode: number): void {
 
 async function bindInPlace(path: string): Promise<Server> {
   try {
-    return await listen(path);
+    return await listenServer({ path });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw explainListenError(path, error);
   }
   await removeIfStale(path);
-  return listen(path).catch((error: unknown) => {
+  return listenServer({ path }).catch((error: unknown) => {
     throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? inUseError(path) : error;
   });
 }
@@ -216,21 +217,6 @@ function unlinkIfSame(path: string, identity: FileIdentity): void {
   } catch {
     // Already gone: nothing to remove.
   }
-}
-
-function listen(path: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    const onError = (error: Error) => {
-      server.close();
-      reject(error);
-    };
-    server.once('error', onError);
-    server.listen({ path }, () => {
-      server.off('error', onError);
-      resolve(server);
-    });
-  });
 }
 
 /**

@@ -27,6 +27,13 @@ async function endedRequests(client: RawClient, count: number): Promise<FcgiResu
   return ended.map((id) => toResult(client.records.filter((record) => record.requestId === id)));
 }
 
+/** `count` empty management records of a type nobody defines, each answered with FCGI_UNKNOWN_TYPE. */
+function unknownTypeRecords(count: number): Buffer {
+  const records = Buffer.alloc(count * 8);
+  for (let offset = 0; offset < records.length; offset += 8) records.set([1, 99, 0, 0, 0, 0, 0, 0], offset);
+  return records;
+}
+
 /** Resolves once `read()` has returned the same value `times` times in a row, `everyMs` apart. */
 async function settled(read: () => number, times = 5, everyMs = 100): Promise<number> {
   let last = read();
@@ -99,9 +106,7 @@ describe('request heads across the request ids of one connection', () => {
 describe('output queued for a peer that does not read', () => {
   test('the answers to the management records of one read go out in one socket write', async () => {
     // 1,000 unknown-type records in one chunk: their 1,000 FCGI_UNKNOWN_TYPE answers are one write.
-    const records = Buffer.alloc(1000 * 8);
-    for (let offset = 0; offset < records.length; offset += 8) records.set([1, 99, 0, 0, 0, 0, 0, 0], offset);
-    const peer = new OneChunkPeer(records);
+    const peer = new OneChunkPeer(unknownTypeRecords(1000));
     const served = serveConnection(peer, () => new Response('ok'));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(peer.writes).toEqual([1000 * 16]);
@@ -109,9 +114,7 @@ describe('output queued for a peer that does not read', () => {
   });
 
   test('a read whose answers pass 16 KiB sends them in runs of 16 KiB, not one write per record', async () => {
-    const records = Buffer.alloc(4000 * 8);
-    for (let offset = 0; offset < records.length; offset += 8) records.set([1, 99, 0, 0, 0, 0, 0, 0], offset);
-    const peer = new OneChunkPeer(records);
+    const peer = new OneChunkPeer(unknownTypeRecords(4000));
     const served = serveConnection(peer, () => new Response('ok'));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(peer.writes).toEqual([16 * KiB, 16 * KiB, 16 * KiB, 4000 * 16 - 48 * KiB]);
@@ -142,8 +145,7 @@ describe('output queued for a peer that does not read', () => {
 
   test('a management-record flood from a peer that never reads stops being read', async () => {
     // 500,000 empty records (4 MB) of an unknown type, each answered with a 16-byte FCGI_UNKNOWN_TYPE.
-    const flood = Buffer.alloc(500_000 * 8);
-    for (let offset = 0; offset < flood.length; offset += 8) flood.set([1, 99, 0, 0, 0, 0, 0, 0], offset);
+    const flood = unknownTypeRecords(500_000);
     const peer = new NeverReadingPeer(flood);
     const served = serveConnection(peer, () => new Response('ok'), { maxConnectionBytes: 64 * KiB });
     // The responder stops reading once its answers back up, so most of the flood is never taken.
