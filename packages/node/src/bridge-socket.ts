@@ -15,7 +15,6 @@ const STREAM_HIGH_WATER_MARK = 64 * 1024;
 const MAX_HEAD_LENGTH = 1024 * 1024;
 const INTERIM_STATUS_LIMIT = 200;
 const NULL_BODY_STATUS = new Set([204, 205, 304]);
-const EMPTY_CHUNK = new Uint8Array(0);
 
 enum Phase {
   /** Nothing but (maybe) interim 1xx heads written yet. */
@@ -380,9 +379,6 @@ export class BridgeSocket extends Duplex {
               start: (controller) => {
                 this.controller = controller;
                 for (const part of parts) controller.enqueue(toBuffer(part));
-                // The responder sends a streamed head with the first body chunk: an empty one sends it
-                // now (res.flushHeaders(), an SSE head), not when the app next writes.
-                if (parts.length === 0) controller.enqueue(EMPTY_CHUNK);
               },
               pull: () => this.releaseHeld(),
               cancel: (reason) => this.abort(toError(reason, 'The web server stopped reading the response')),

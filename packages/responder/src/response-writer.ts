@@ -218,23 +218,25 @@ async function streamBody(
   let complete = false;
   let pending: Promise<ReadableStreamReadResult<unknown>> | undefined;
   try {
-    let result = await reader.read();
+    // What the stream has at once is collected; a read that is not ready within SETTLE_TURNS starts
+    // the response with what there is, the head alone if need be (an SSE stream whose first event
+    // comes later: the web server and the client get the head now).
+    let next = reader.read();
     for (;;) {
-      if (stopped()) return;
-      if (result.done) {
-        complete = true;
-        break;
-      }
-      const bytes = toBytes(result.value);
-      collected.push(bytes);
-      size += bytes.length;
-      const next = reader.read();
       const raced = await settledSoon(next);
+      if (stopped()) return;
       if (raced === LATER || (size >= COLLECT_LIMIT && !raced.done)) {
         pending = next;
         break;
       }
-      result = raced;
+      if (raced.done) {
+        complete = true;
+        break;
+      }
+      const bytes = toBytes(raced.value);
+      collected.push(bytes);
+      size += bytes.length;
+      next = reader.read();
     }
   } catch (cause) {
     if (stopped()) return;

@@ -194,6 +194,24 @@ describe('complete bodies', () => {
 });
 
 describe('streamed bodies', () => {
+  test('a stream with nothing to send yet gets its head sent at once (an SSE stream before its first event)', async () => {
+    const { path } = await servers.start(
+      () =>
+        new Response(new ReadableStream<Uint8Array>({ start() {} }), {
+          headers: { 'content-type': 'text/event-stream' },
+        }),
+    );
+    const client = await servers.connect(path);
+    client.begin({ keepConn: true });
+    // The stream never produces: only a head sent without waiting for a chunk can arrive.
+    await client.waitFor((records) =>
+      records.some((r) => r.type === RecordType.Stdout && r.content.length > 0),
+    );
+    const head = Buffer.concat(client.records.map((r) => r.content)).toString();
+    expect(head).toContain('content-type: text/event-stream');
+    expect(head.endsWith('\r\n\r\n')).toBe(true);
+  });
+
   test('each chunk is written as soon as the handler produces it (SSE)', async () => {
     const started = deferred<ReadableStreamDefaultController<Uint8Array>>();
     const { path } = await servers.start(
